@@ -1,0 +1,627 @@
+"""The tagsim wire protocol: frames, messages, and a stream decoder that never raises.
+
+A frame on the wire is ``0x00 | COBS(header | payload | crc16) | 0x00``. The
+leading delimiter means line noise before a frame can never damage the frame
+itself; empty frames between two delimiters are ignored. The header is
+little-endian: version (major << 4 | minor), message type, device id (u32),
+sequence number (u16, wraps) and the device's event time in milliseconds
+(u64, Unix epoch on the device's clock). The CRC is CRC-16/CCITT-FALSE over
+header and payload, big-endian. ``docs/protocol.md`` is the full reference.
+"""
+
+from __future__ import annotations
+
+import binascii
+import struct
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from enum import IntEnum, IntFlag
+from typing import ClassVar
+
+import numpy as np
+from cobs import cobs
+
+PROTOCOL_MAJOR = 1
+PROTOCOL_MINOR = 0
+VERSION_BYTE = PROTOCOL_MAJOR << 4 | PROTOCOL_MINOR
+
+HEADER = struct.Struct("<BBIHQ")
+CRC_SIZE = 2
+# Largest decoded frame (header + payload + CRC). Bounds a receiver's buffer.
+MAX_FRAME_SIZE = 4096
+MAX_PAYLOAD_SIZE = MAX_FRAME_SIZE - HEADER.size - CRC_SIZE
+# COBS adds one byte per 254, plus one.
+MAX_ENCODED_SIZE = MAX_FRAME_SIZE + MAX_FRAME_SIZE // 254 + 1
+DELIMITER = b"\x00"
+
+SEQ_MODULUS = 1 << 16
+U32_MAX = (1 << 32) - 1
+U64_MAX = (1 << 64) - 1
+
+
+def crc16(data: bytes) -> int:
+    """CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF); check value 0x29B1."""
+    return binascii.crc_hqx(data, 0xFFFF)
+
+
+def seq_next(seq: int) -> int:
+    return (seq + 1) % SEQ_MODULUS
+
+
+def seq_diff(a: int, b: int) -> int:
+    """Signed distance from ``b`` to ``a`` in serial-number arithmetic (RFC 1982)."""
+    return (a - b + SEQ_MODULUS // 2) % SEQ_MODULUS - SEQ_MODULUS // 2
+
+
+class MessageType(IntEnum):
+    RF_BEACON = 0x01
+    BASE_UNIT_EVENT = 0x02
+    GPS_FIX_BATCH = 0x03
+    GPS_STATUS = 0x04
+    ALCOHOL_READING = 0x05
+    ACK = 0x10
+    TIME_SYNC = 0x11
+    CONFIG = 0x12
+
+
+class TagFlags(IntFlag):
+    """Status flags an RF tag carries in every beacon."""
+
+    NONE = 0
+    STRAP_SEVERED = 0x01
+    PARTIAL_CUT = 0x02
+    CASE_OPEN = 0x04
+    BATTERY_LOW = 0x08
+
+
+class BaseEventCode(IntEnum):
+    TAG_LEAVE = 1
+    TAG_RETURN = 2
+    STRAP_TAMPER = 3
+    BODY_TAMPER = 4
+    UNIT_MOVED = 5
+    MAINS_LOST = 6
+    MAINS_RESTORED = 7
+    BACKUP_BATTERY_LOW = 8
+    STATUS_CHECK = 9
+    INSTALLATION = 10
+
+
+class UnitFlags(IntFlag):
+    """The base unit's own state, carried in every base-unit event."""
+
+    NONE = 0
+    ON_BACKUP_BATTERY = 0x01
+    IN_CURFEW = 0x02
+    TAG_PRESENT = 0x04
+    VIOLATION = 0x08  # the unit judged this event a violation and sent it at once
+
+
+class GpsFlags(IntFlag):
+    NONE = 0
+    CHARGING = 0x01
+    NO_FIX = 0x02
+    STRAP_OPEN = 0x04
+    CASE_OPEN = 0x08
+    BATTERY_LOW = 0x10
+    AT_REST = 0x20
+    ZONE_VIOLATION = 0x40
+
+
+class AlcoholFlags(IntFlag):
+    NONE = 0
+    IR_OBSTRUCTION = 0x01
+    STRAP_TAMPER = 0x02
+    TEMPERATURE_TAMPER = 0x04
+    BATTERY_LOW = 0x08
+
+
+class ZoneKind(IntEnum):
+    INCLUSION = 1  # must be inside during curfew windows
+    EXCLUSION = 2  # must never be inside
+
+
+class ConfigParam(IntEnum):
+    """Configuration keys; every value is a u32, times in milliseconds."""
+
+    BEACON_INTERVAL_MS = 1
+    LEAVE_TIME_MS = 2
+    STATUS_INTERVAL_MS = 3
+    RETRANSMIT_TIMEOUT_MS = 4
+    UPLOAD_INTERVAL_MS = 5
+    FIX_INTERVAL_MS = 6
+    VIOLATION_FIX_INTERVAL_MS = 7
+    REST_FIX_INTERVAL_MS = 8
+    REST_AFTER_MS = 9
+    READING_INTERVAL_MS = 10
+    TAC_THRESHOLD_MG_DL = 11
+
+
+class Rejection(IntEnum):
+    """Why the stream decoder set a frame aside."""
+
+    BAD_COBS = 1
+    TRUNCATED = 2
+    OVERSIZE = 3
+    CRC = 4
+    UNSUPPORTED_VERSION = 5
+    UNKNOWN_TYPE = 6
+    BAD_PAYLOAD = 7
+
+
+class FrameError(ValueError):
+    """A frame could not be decoded; ``reason`` says why."""
+
+    def __init__(self, reason: Rejection, detail: str) -> None:
+        super().__init__(f"{reason.name.lower()}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+class EncodeError(ValueError):
+    """A message or frame field is outside what the wire can carry."""
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if not isinstance(value, (int, np.integer)) or not low <= value <= high:
+        raise EncodeError(f"{name}={value!r} is outside {low}..{high}")
+
+
+def _bad(detail: str) -> FrameError:
+    return FrameError(Rejection.BAD_PAYLOAD, detail)
+
+
+def _short(detail: str) -> FrameError:
+    return FrameError(Rejection.TRUNCATED, detail)
+
+
+def _fixed_unpack(st: struct.Struct, payload: bytes, lenient: bool, what: str) -> tuple:
+    if len(payload) < st.size:
+        raise _short(f"{what} payload is {len(payload)} bytes, needs {st.size}")
+    if len(payload) > st.size and not lenient:
+        raise _bad(f"{what} payload is {len(payload)} bytes, expected {st.size}")
+    return st.unpack_from(payload)
+
+
+# --- messages -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RfBeacon:
+    """An RF tag's beacon; the tag is the frame's device id."""
+
+    TYPE: ClassVar[MessageType] = MessageType.RF_BEACON
+    _ST: ClassVar[struct.Struct] = struct.Struct("<B")
+    flags: TagFlags = TagFlags.NONE
+
+    def pack(self) -> bytes:
+        _check_range("flags", int(self.flags), 0, 0xFF)
+        return self._ST.pack(self.flags)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> RfBeacon:
+        (flags,) = _fixed_unpack(cls._ST, payload, lenient, "rf beacon")
+        return cls(TagFlags(flags))
+
+
+@dataclass(frozen=True, slots=True)
+class BaseUnitEvent:
+    TYPE: ClassVar[MessageType] = MessageType.BASE_UNIT_EVENT
+    _ST: ClassVar[struct.Struct] = struct.Struct("<BIBBB")
+    code: BaseEventCode
+    tag_id: int = 0
+    tag_flags: TagFlags = TagFlags.NONE
+    unit_flags: UnitFlags = UnitFlags.NONE
+    battery_pct: int = 100
+
+    def pack(self) -> bytes:
+        _check_range("tag_id", self.tag_id, 0, U32_MAX)
+        _check_range("tag_flags", int(self.tag_flags), 0, 0xFF)
+        _check_range("unit_flags", int(self.unit_flags), 0, 0xFF)
+        _check_range("battery_pct", self.battery_pct, 0, 100)
+        return self._ST.pack(self.code, self.tag_id, self.tag_flags, self.unit_flags, self.battery_pct)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> BaseUnitEvent:
+        code, tag_id, tag_flags, unit_flags, battery = _fixed_unpack(cls._ST, payload, lenient, "base-unit event")
+        try:
+            event = BaseEventCode(code)
+        except ValueError:
+            raise _bad(f"unknown base-unit event code {code}") from None
+        if battery > 100:
+            raise _bad(f"battery_pct {battery} > 100")
+        return cls(event, tag_id, TagFlags(tag_flags), UnitFlags(unit_flags), battery)
+
+
+FIX_DTYPE = np.dtype(
+    [
+        ("time_ms", "<u8"),
+        ("lat_e7", "<i4"),  # degrees * 1e7
+        ("lon_e7", "<i4"),
+        ("accuracy_dm", "<u2"),  # horizontal accuracy, decimetres
+        ("satellites", "u1"),
+    ]
+)
+_COUNT = struct.Struct("<H")
+MAX_FIXES_PER_FRAME = (MAX_PAYLOAD_SIZE - _COUNT.size) // FIX_DTYPE.itemsize
+LAT_E7_MAX = 90 * 10**7
+LON_E7_MAX = 180 * 10**7
+
+
+def make_fixes(
+    time_ms: np.ndarray | list[int],
+    lat_e7: np.ndarray | list[int],
+    lon_e7: np.ndarray | list[int],
+    accuracy_dm: np.ndarray | list[int],
+    satellites: np.ndarray | list[int],
+) -> np.ndarray:
+    """Build a fix array in the wire dtype from parallel columns."""
+    fixes = np.empty(len(time_ms), dtype=FIX_DTYPE)
+    fixes["time_ms"] = time_ms
+    fixes["lat_e7"] = lat_e7
+    fixes["lon_e7"] = lon_e7
+    fixes["accuracy_dm"] = accuracy_dm
+    fixes["satellites"] = satellites
+    return fixes
+
+
+def _fixes_out_of_range(fixes: np.ndarray) -> str | None:
+    if np.any(np.abs(fixes["lat_e7"].astype(np.int64)) > LAT_E7_MAX):
+        return "latitude beyond +/-90 degrees"
+    if np.any(np.abs(fixes["lon_e7"].astype(np.int64)) > LON_E7_MAX):
+        return "longitude beyond +/-180 degrees"
+    return None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class GpsFixBatch:
+    """A batch of GPS fixes as a numpy structured array of ``FIX_DTYPE``."""
+
+    TYPE: ClassVar[MessageType] = MessageType.GPS_FIX_BATCH
+    fixes: np.ndarray
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fixes, np.ndarray) or self.fixes.dtype != FIX_DTYPE:
+            raise EncodeError("fixes must be a numpy array of FIX_DTYPE (see make_fixes)")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GpsFixBatch) and np.array_equal(self.fixes, other.fixes)
+
+    def pack(self) -> bytes:
+        if len(self.fixes) > MAX_FIXES_PER_FRAME:
+            raise EncodeError(f"{len(self.fixes)} fixes exceed {MAX_FIXES_PER_FRAME} a frame")
+        problem = _fixes_out_of_range(self.fixes)
+        if problem:
+            raise EncodeError(problem)
+        return _COUNT.pack(len(self.fixes)) + np.ascontiguousarray(self.fixes).tobytes()
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> GpsFixBatch:
+        if len(payload) < _COUNT.size:
+            raise _short("gps batch has no fix count")
+        (count,) = _COUNT.unpack_from(payload)
+        need = _COUNT.size + count * FIX_DTYPE.itemsize
+        if len(payload) < need:
+            raise _short(f"gps batch declares {count} fixes in {len(payload)} bytes")
+        if len(payload) > need and not lenient:
+            raise _bad(f"gps batch has {len(payload) - need} bytes after its {count} fixes")
+        fixes = np.frombuffer(payload, dtype=FIX_DTYPE, count=count, offset=_COUNT.size).copy()
+        problem = _fixes_out_of_range(fixes)
+        if problem:
+            raise _bad(problem)
+        return cls(fixes)
+
+
+@dataclass(frozen=True, slots=True)
+class GpsStatus:
+    TYPE: ClassVar[MessageType] = MessageType.GPS_STATUS
+    _ST: ClassVar[struct.Struct] = struct.Struct("<BB")
+    battery_pct: int
+    flags: GpsFlags = GpsFlags.NONE
+
+    def pack(self) -> bytes:
+        _check_range("battery_pct", self.battery_pct, 0, 100)
+        _check_range("flags", int(self.flags), 0, 0xFF)
+        return self._ST.pack(self.battery_pct, self.flags)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> GpsStatus:
+        battery, flags = _fixed_unpack(cls._ST, payload, lenient, "gps status")
+        if battery > 100:
+            raise _bad(f"battery_pct {battery} > 100")
+        return cls(battery, GpsFlags(flags))
+
+
+@dataclass(frozen=True, slots=True)
+class AlcoholReading:
+    """One transdermal reading; the frame's event time is when it was taken."""
+
+    TYPE: ClassVar[MessageType] = MessageType.ALCOHOL_READING
+    _ST: ClassVar[struct.Struct] = struct.Struct("<HhB")
+    tac_mg_dl: int  # transdermal alcohol concentration, mg/dl (0.02 g/dl = 20)
+    skin_temp_centi_c: int  # skin temperature, hundredths of a degree Celsius
+    flags: AlcoholFlags = AlcoholFlags.NONE
+
+    def pack(self) -> bytes:
+        _check_range("tac_mg_dl", self.tac_mg_dl, 0, 0xFFFF)
+        _check_range("skin_temp_centi_c", self.skin_temp_centi_c, -0x8000, 0x7FFF)
+        _check_range("flags", int(self.flags), 0, 0xFF)
+        return self._ST.pack(self.tac_mg_dl, self.skin_temp_centi_c, self.flags)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> AlcoholReading:
+        tac, temp, flags = _fixed_unpack(cls._ST, payload, lenient, "alcohol reading")
+        return cls(tac, temp, AlcoholFlags(flags))
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """Cumulative acknowledgement: every sequence number up to ``seq`` arrived."""
+
+    TYPE: ClassVar[MessageType] = MessageType.ACK
+    _ST: ClassVar[struct.Struct] = struct.Struct("<H")
+    seq: int
+
+    def pack(self) -> bytes:
+        _check_range("seq", self.seq, 0, SEQ_MODULUS - 1)
+        return self._ST.pack(self.seq)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> Ack:
+        (seq,) = _fixed_unpack(cls._ST, payload, lenient, "ack")
+        return cls(seq)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSync:
+    """The centre's clock, Unix milliseconds; the device sets its own to it."""
+
+    TYPE: ClassVar[MessageType] = MessageType.TIME_SYNC
+    _ST: ClassVar[struct.Struct] = struct.Struct("<Q")
+    time_ms: int
+
+    def pack(self) -> bytes:
+        _check_range("time_ms", self.time_ms, 0, U64_MAX)
+        return self._ST.pack(self.time_ms)
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> TimeSync:
+        (time_ms,) = _fixed_unpack(cls._ST, payload, lenient, "time sync")
+        return cls(time_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class CurfewWindow:
+    """A curfew that starts ``start_s`` after midnight UTC on each day in ``days``.
+
+    ``days`` is a bit mask, bit 0 Monday to bit 6 Sunday. A window may run past
+    midnight; it belongs to the day it starts on.
+    """
+
+    days: int
+    start_s: int
+    duration_s: int
+
+    def contains(self, unix_s: float) -> bool:
+        day = int(unix_s // 86400)
+        for start_day in (day, day - 1):
+            weekday = (start_day + 3) % 7  # 1970-01-01 was a Thursday
+            if self.days >> weekday & 1:
+                start = start_day * 86400 + self.start_s
+                if start <= unix_s < start + self.duration_s:
+                    return True
+        return False
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """A circular zone; inclusion zones apply during curfew windows."""
+
+    zone_id: int
+    kind: ZoneKind
+    lat_e7: int
+    lon_e7: int
+    radius_m: int
+
+
+_PARAM = struct.Struct("<BI")
+_CURFEW = struct.Struct("<BII")
+_ZONE = struct.Struct("<HBiiI")
+_U8 = struct.Struct("<B")
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Parameters, curfew windows and zones pushed to a device."""
+
+    TYPE: ClassVar[MessageType] = MessageType.CONFIG
+    params: dict[ConfigParam, int] = field(default_factory=dict)
+    curfews: tuple[CurfewWindow, ...] = ()
+    zones: tuple[Zone, ...] = ()
+
+    def pack(self) -> bytes:
+        for name, items in (("params", self.params), ("curfews", self.curfews), ("zones", self.zones)):
+            _check_range(f"number of {name}", len(items), 0, 0xFF)
+        out = [_U8.pack(len(self.params))]
+        for key, value in self.params.items():
+            _check_range(f"{ConfigParam(key).name}", value, 0, U32_MAX)
+            out.append(_PARAM.pack(key, value))
+        out.append(_U8.pack(len(self.curfews)))
+        for c in self.curfews:
+            _check_range("curfew days", c.days, 0, 0x7F)
+            _check_range("curfew start_s", c.start_s, 0, 86399)
+            _check_range("curfew duration_s", c.duration_s, 0, 86400)
+            out.append(_CURFEW.pack(c.days, c.start_s, c.duration_s))
+        out.append(_U8.pack(len(self.zones)))
+        for z in self.zones:
+            _check_range("zone_id", z.zone_id, 0, 0xFFFF)
+            _check_range("zone lat_e7", z.lat_e7, -LAT_E7_MAX, LAT_E7_MAX)
+            _check_range("zone lon_e7", z.lon_e7, -LON_E7_MAX, LON_E7_MAX)
+            _check_range("zone radius_m", z.radius_m, 0, U32_MAX)
+            out.append(_ZONE.pack(z.zone_id, z.kind, z.lat_e7, z.lon_e7, z.radius_m))
+        payload = b"".join(out)
+        if len(payload) > MAX_PAYLOAD_SIZE:
+            raise EncodeError(f"config is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
+        return payload
+
+    @classmethod
+    def unpack(cls, payload: bytes, lenient: bool) -> Config:
+        view = memoryview(payload)
+        pos = 0
+
+        def take(st: struct.Struct, what: str) -> tuple:
+            nonlocal pos
+            if pos + st.size > len(view):
+                raise _short(f"config ends inside {what}")
+            values = st.unpack_from(view, pos)
+            pos += st.size
+            return values
+
+        params: dict[ConfigParam, int] = {}
+        for _ in range(take(_U8, "parameter count")[0]):
+            key, value = take(_PARAM, "a parameter")
+            try:
+                param = ConfigParam(key)
+            except ValueError:
+                raise _bad(f"unknown config parameter {key}") from None
+            if param in params:
+                raise _bad(f"config parameter {param.name} appears twice")
+            params[param] = value
+        curfews = []
+        for _ in range(take(_U8, "curfew count")[0]):
+            days, start, duration = take(_CURFEW, "a curfew window")
+            if days > 0x7F or start > 86399 or duration > 86400:
+                raise _bad(f"curfew window days={days} start_s={start} duration_s={duration} out of range")
+            curfews.append(CurfewWindow(days, start, duration))
+        zones = []
+        for _ in range(take(_U8, "zone count")[0]):
+            zone_id, kind, lat, lon, radius = take(_ZONE, "a zone")
+            try:
+                zone_kind = ZoneKind(kind)
+            except ValueError:
+                raise _bad(f"unknown zone kind {kind}") from None
+            if abs(lat) > LAT_E7_MAX or abs(lon) > LON_E7_MAX:
+                raise _bad(f"zone {zone_id} centre out of range")
+            zones.append(Zone(zone_id, zone_kind, lat, lon, radius))
+        if pos != len(view) and not lenient:
+            raise _bad(f"config has {len(view) - pos} bytes after its last zone")
+        return cls(params, tuple(curfews), tuple(zones))
+
+
+Message = RfBeacon | BaseUnitEvent | GpsFixBatch | GpsStatus | AlcoholReading | Ack | TimeSync | Config
+
+MESSAGE_CLASSES: dict[MessageType, type] = {
+    cls.TYPE: cls for cls in (RfBeacon, BaseUnitEvent, GpsFixBatch, GpsStatus, AlcoholReading, Ack, TimeSync, Config)
+}
+
+
+# --- frames -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    device_id: int
+    seq: int
+    event_time_ms: int
+    message: Message
+
+    @property
+    def type(self) -> MessageType:
+        return self.message.TYPE
+
+
+def encode_frame(frame: Frame) -> bytes:
+    """The frame's bytes on the wire, both delimiters included."""
+    _check_range("device_id", frame.device_id, 0, U32_MAX)
+    _check_range("seq", frame.seq, 0, SEQ_MODULUS - 1)
+    _check_range("event_time_ms", frame.event_time_ms, 0, U64_MAX)
+    payload = frame.message.pack()
+    if len(payload) > MAX_PAYLOAD_SIZE:
+        raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
+    body = HEADER.pack(VERSION_BYTE, frame.message.TYPE, frame.device_id, frame.seq, frame.event_time_ms) + payload
+    body += crc16(body).to_bytes(2, "big")
+    return DELIMITER + cobs.encode(body) + DELIMITER
+
+
+def decode_frame(encoded: bytes) -> Frame:
+    """Decode one frame's COBS body (no delimiters); raises ``FrameError``."""
+    if len(encoded) > MAX_ENCODED_SIZE:
+        raise FrameError(Rejection.OVERSIZE, f"{len(encoded)} encoded bytes, limit {MAX_ENCODED_SIZE}")
+    try:
+        body = cobs.decode(encoded)
+    except cobs.DecodeError as exc:
+        raise FrameError(Rejection.BAD_COBS, str(exc)) from None
+    if len(body) < HEADER.size + CRC_SIZE:
+        raise _short(f"{len(body)} bytes, a frame needs at least {HEADER.size + CRC_SIZE}")
+    if crc16(body[:-CRC_SIZE]) != int.from_bytes(body[-CRC_SIZE:], "big"):
+        raise FrameError(Rejection.CRC, "checksum does not match")
+    version, mtype, device_id, seq, event_time_ms = HEADER.unpack_from(body)
+    major, minor = version >> 4, version & 0x0F
+    if major != PROTOCOL_MAJOR:
+        raise FrameError(
+            Rejection.UNSUPPORTED_VERSION,
+            f"protocol {major}.{minor}, this decoder speaks {PROTOCOL_MAJOR}.x",
+        )
+    cls = MESSAGE_CLASSES.get(mtype)
+    if cls is None:
+        raise FrameError(Rejection.UNKNOWN_TYPE, f"message type 0x{mtype:02x}")
+    # A newer minor version may append fields; an older decoder skips them.
+    message = cls.unpack(body[HEADER.size : -CRC_SIZE], minor > PROTOCOL_MINOR)
+    return Frame(device_id, seq, event_time_ms, message)
+
+
+@dataclass
+class DecoderStats:
+    frames: int = 0
+    bytes: int = 0
+    rejected: Counter[Rejection] = field(default_factory=Counter)
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+
+class StreamDecoder:
+    """Turns arbitrary chunks of a byte stream into frames.
+
+    Frames may be split or merged across chunks in any way. Anything that is
+    not a good frame is counted by reason in ``stats.rejected`` and the last
+    few are kept in ``recent_rejects`` for diagnosis; ``feed`` never raises.
+    """
+
+    def __init__(self, keep_rejects: int = 16) -> None:
+        self.stats = DecoderStats()
+        self.recent_rejects: deque[tuple[Rejection, bytes]] = deque(maxlen=keep_rejects)
+        self._pending = b""
+        self._discarding = False  # inside an oversize run, until the next delimiter
+
+    def feed(self, chunk: bytes) -> list[Frame]:
+        self.stats.bytes += len(chunk)
+        parts = (self._pending + chunk).split(DELIMITER)
+        self._pending = parts.pop()
+        frames: list[Frame] = []
+        for part in parts:
+            if self._discarding:
+                self._discarding = False
+                continue
+            if part:
+                self._decode_into(part, frames)
+        if self._discarding:
+            self._pending = b""
+        elif len(self._pending) > MAX_ENCODED_SIZE:
+            self._reject(Rejection.OVERSIZE, self._pending[:64])
+            self._pending = b""
+            self._discarding = True
+        return frames
+
+    def _decode_into(self, part: bytes, frames: list[Frame]) -> None:
+        try:
+            frames.append(decode_frame(part))
+        except FrameError as exc:
+            self._reject(exc.reason, part)
+        else:
+            self.stats.frames += 1
+
+    def _reject(self, reason: Rejection, raw: bytes) -> None:
+        self.stats.rejected[reason] += 1
+        self.recent_rejects.append((reason, raw))
