@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from firmware_stubs.device import UPLINK, Device, DeviceClock
-from firmware_stubs.params import RfTagParams, UplinkParams
+from firmware_stubs.params import DeviceParams, RfTagParams, UplinkParams
 from firmware_stubs.protocol import Config, ConfigParam, RfBeacon, TagFlags, seq_diff
 
 # Conditions the wearer or the world can set; BATTERY_LOW is the tag's own judgement.
@@ -113,3 +113,8 @@ class RfTag(Device):
     def _check_tamper_flag(flag: TagFlags) -> None:
         if flag & ~TAMPER_FLAGS or not flag:
             raise ValueError(f"{flag!r} is not a tamper condition")
+
+
+def standalone(device_id: int, now: float, params: DeviceParams, rng: np.random.Generator) -> RfTag:
+    """An RF tag alone on the bench: nothing else is needed to make it beacon."""
+    return RfTag(device_id, now, params.rf_tag, params.uplink, rng)

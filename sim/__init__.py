@@ -1,0 +1,1 @@
+"""tagsim: the simulation, the centre and the tools around the devices."""
