@@ -130,6 +130,10 @@ class AlcoholTagParams:
     upload_interval_s: float
     tac_threshold_mg_dl: int
     battery_replace_days: float
+    skin_temp_min_c: float
+    skin_temp_max_c: float
+    bench_skin_temp_c: float
+    bench_skin_temp_sd_c: float
 
 
 @dataclass(frozen=True, slots=True)
