@@ -9,12 +9,17 @@ is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from firmware_stubs.device import BROADCAST_ID
 from firmware_stubs.kinds import KINDS, UnknownKind
 from firmware_stubs.params import ParamsError
-from sim.links import LinkError
+from sim.conformance import Timing, run_conformance
+from sim.device_session import DeviceSession
+from sim.links import LinkError, SerialLink
 from sim.realtime import serve_kind
 
 # argparse's own status for a usage error; an unknown kind is one.
@@ -43,7 +48,41 @@ def add_stub(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-COMMANDS = (add_stub,)
+def add_harness(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "harness",
+        help="run the protocol conformance suite against the device at PORT",
+        description="Run the protocol conformance suite against the device at PORT and print a "
+        "pass/fail table. Exit status 0 only if every check passes.",
+    )
+    parser.add_argument("port", metavar="PORT", help="a serial port or PTY path, or a pyserial URL (socket://host:port)")
+    parser.add_argument("--kind", choices=KINDS, help="the device's kind (default: learn it from its traffic)")
+    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+    parser.add_argument(
+        "--interval", type=_positive_float, default=Timing.interval_s,
+        help=f"the periodic interval pushed to the device, seconds (default {Timing.interval_s})",
+    )
+    parser.add_argument("--log", type=Path, help="where to log every byte (default: a new file in the temp folder)")
+
+    def run(args: argparse.Namespace) -> int:
+        log = args.log or _new_log_path()
+        try:
+            log.touch()
+        except OSError as exc:
+            raise CliError(f"cannot write the log {log}: {exc.strerror.lower()}") from None
+        with DeviceSession(SerialLink(args.port, args.baud), log) as session:
+            report = run_conformance(session, Timing(interval_s=args.interval), args.kind)
+        print(report.table())
+        return 0 if report.passed else 1
+
+    parser.set_defaults(run=run)
+
+
+class CliError(Exception):
+    """A user's mistake the command found itself (an unwritable log, say)."""
+
+
+COMMANDS = (add_stub, add_harness)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except UnknownKind as exc:
         return _error(exc, USAGE_ERROR)
-    except (LinkError, ParamsError) as exc:
+    except (LinkError, ParamsError, CliError) as exc:
         return _error(exc, 1)
 
 
@@ -74,6 +113,29 @@ def _device_id(text: str) -> int:
     value = _whole_number(text)
     if not 0 <= value < BROADCAST_ID:
         raise argparse.ArgumentTypeError(f"{value} is outside 0..{BROADCAST_ID - 1}")
+    return value
+
+
+def _new_log_path() -> Path:
+    fd, path = tempfile.mkstemp(prefix="tagsim-harness-", suffix=".log")
+    os.close(fd)
+    return Path(path)
+
+
+def _positive_int(text: str) -> int:
+    value = _whole_number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not above zero")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} is not above zero")
     return value
 
 
