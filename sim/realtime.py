@@ -14,8 +14,8 @@ import signal
 import threading
 import time
 import tty
-from collections.abc import Callable
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,26 +83,57 @@ def run_machine(
     return stats
 
 
-def serve_kind(kind: str, device_id: int, seed: int) -> LineStats:
-    """Serve a standalone ``kind`` on a fresh PTY until SIGINT or SIGTERM.
+def standalone_now(kind: str, device_id: int, seed: int) -> Machine:
+    """A standalone ``kind`` built at the monotonic now, its clock reading Unix time.
 
-    The PTY's path is the first line on stdout, so a script or test can open it.
-    Raises ``UnknownKind`` or ``ParamsError`` before any PTY exists, ``LinkError`` if
-    no PTY can be had.
+    Raises ``UnknownKind`` or ``ParamsError`` for a bad kind or parameter file.
     """
     now = time.monotonic()
     machine = build_standalone(kind, device_id, now, default_device_params(), np.random.default_rng(seed))
     set_unix_clock(machine, now)
-    stop = threading.Event()
+    return machine
+
+
+@contextmanager
+def pty_line() -> Iterator[tuple[int, str]]:
+    """A fresh PTY for a server: the master fd and the path clients open."""
     with ExitStack() as cleanup:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            cleanup.callback(signal.signal, sig, signal.signal(sig, lambda *_: stop.set()))
         master, path = open_pty()
         cleanup.callback(os.close, master)
         # Held while serving, so a client may come and go without the master reading EIO.
         cleanup.callback(os.close, os.open(path, os.O_RDWR | os.O_NOCTTY))
+        yield master, path
+
+
+def serve_kind(kind: str, device_id: int, seed: int) -> LineStats:
+    """Serve a standalone ``kind`` on a fresh PTY until SIGINT or SIGTERM.
+
+    The PTY's path is the first line on stdout, so a script or test can open it.
+    Raises ``LinkError`` if no PTY can be had.
+    """
+    machine = standalone_now(kind, device_id, seed)
+    stop = threading.Event()
+    with ExitStack() as cleanup:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            cleanup.callback(signal.signal, sig, signal.signal(sig, lambda *_: stop.set()))
+        master, path = cleanup.enter_context(pty_line())
         print(path, flush=True)
         return run_machine(machine, master, stop)
+
+
+@contextmanager
+def serving(kind: str, device_id: int, seed: int) -> Iterator[str]:
+    """Serve a standalone ``kind`` on a fresh PTY from a background thread; yields the path."""
+    machine = standalone_now(kind, device_id, seed)
+    stop = threading.Event()
+    with pty_line() as (master, path):
+        thread = threading.Thread(target=run_machine, args=(machine, master, stop), name=f"tagsim-{kind}", daemon=True)
+        thread.start()
+        try:
+            yield path
+        finally:
+            stop.set()
+            thread.join(timeout=10 * STOP_POLL_S)
 
 
 def _read(fd: int) -> bytes:
