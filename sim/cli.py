@@ -12,6 +12,7 @@ import argparse
 import os
 import sys
 import tempfile
+from contextlib import ExitStack
 from pathlib import Path
 
 from firmware_stubs.device import BROADCAST_ID
@@ -20,7 +21,7 @@ from firmware_stubs.params import ParamsError
 from sim.conformance import Timing, run_conformance
 from sim.device_session import DeviceSession
 from sim.links import LinkError, SerialLink
-from sim.realtime import serve_kind
+from sim.realtime import serve_kind, serving
 
 # argparse's own status for a usage error; an unknown kind is one.
 USAGE_ERROR = 2
@@ -55,7 +56,11 @@ def add_harness(commands: argparse._SubParsersAction) -> None:
         description="Run the protocol conformance suite against the device at PORT and print a "
         "pass/fail table. Exit status 0 only if every check passes.",
     )
-    parser.add_argument("port", metavar="PORT", help="a serial port or PTY path, or a pyserial URL (socket://host:port)")
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "port", metavar="PORT", nargs="?", help="a serial port or PTY path, or a pyserial URL (socket://host:port)"
+    )
+    target.add_argument("--stub", choices=KINDS, help="serve this stub on a fresh PTY and test it there")
     parser.add_argument("--kind", choices=KINDS, help="the device's kind (default: learn it from its traffic)")
     parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
     parser.add_argument(
@@ -70,7 +75,9 @@ def add_harness(commands: argparse._SubParsersAction) -> None:
             log.touch()
         except OSError as exc:
             raise CliError(f"cannot write the log {log}: {exc.strerror.lower()}") from None
-        with DeviceSession(SerialLink(args.port, args.baud), log) as session:
+        with ExitStack() as stack:
+            port = stack.enter_context(serving(args.stub, device_id=1, seed=0)) if args.stub else args.port
+            session = stack.enter_context(DeviceSession(SerialLink(port, args.baud), log))
             report = run_conformance(session, Timing(interval_s=args.interval), args.kind)
         print(report.table())
         return 0 if report.passed else 1

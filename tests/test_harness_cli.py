@@ -75,3 +75,17 @@ def test_silent_port_fails_with_the_evidence(capsys: pytest.CaptureFixture[str],
     assert "expected an ack of configuration seq 1" in out
     assert "no frames received" in out and "echo of our own commands" in out
     assert f"log: {tmp_path / 'h.log'}" in out
+
+
+def test_stub_option_serves_and_tests_in_one_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    status = main(["harness", "--stub", "rf-tag", "--interval", "0.25", "--log", str(tmp_path / "h.log")])
+    out = capsys.readouterr().out
+    assert status == 0, out
+    assert "(rf-tag)" in out and "all checks passed" in out
+
+
+@pytest.mark.parametrize("argv", [["harness"], ["harness", "loop://", "--stub", "rf-tag"]], ids=["neither", "both"])
+def test_port_or_stub_exactly_one(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "PORT" in err and "--stub" in err
