@@ -101,6 +101,7 @@ class BaseUnitParams:
     backup_battery_hours: float
     backup_battery_low_pct: int
     motion_alarm_window_s: float
+    backup_battery_recharge_hours: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +116,7 @@ class GpsTagParams:
     charge_hours_to_full: float
     battery_low_pct: int
     fix_max_age_s: float
+    uere_m: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,7 @@ class GnssParams:
     cep90_m: float
     output_interval_s: float
     satellites_open: int
+    uere_m: float
 
 
 @dataclass(frozen=True, slots=True)
