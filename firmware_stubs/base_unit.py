@@ -20,7 +20,6 @@ from firmware_stubs.protocol import (
     RfBeacon,
     TagFlags,
     UnitFlags,
-    encode_frame,
 )
 from firmware_stubs.rf_tag import TAMPER_FLAGS, RfTag
 from firmware_stubs.wiring import Assembly, Wire
@@ -120,21 +119,10 @@ class BaseUnit(Device):
     def battery_pct(self) -> int:
         return round(self._battery(self.now))
 
-    # --- the driver's interface: a dead unit is deaf and mute ------------------
-
-    def receive(self, now: float, data: bytes, port: str = UPLINK) -> None:
-        self.tick(now)
-        if not self.dead:
-            super().receive(now, data, port)
-
-    def next_deadline(self) -> float:
-        return math.inf if self.dead else super().next_deadline()
-
-    def _pump(self) -> None:
-        if not self.dead:
-            super()._pump()
-
     # --- Device hooks ---------------------------------------------------------
+
+    def _powered(self) -> bool:
+        return not self.dead
 
     def _advance(self, now: float) -> None:
         # One at a time, earliest first: each changes what is due next.
@@ -175,7 +163,7 @@ class BaseUnit(Device):
                 self._event(code, self.now, violation=True)
         if flags & TAMPER_FLAGS:
             # Addressed to the tag (it takes only frames with its own id) so it clears its latch.
-            self._out[RADIO] += encode_frame(Frame(self.tag_id, 0, self._stamp(), Ack(frame.seq)))
+            self._send_unsequenced(RADIO, Ack(frame.seq), to=self.tag_id)
 
     # --- internals --------------------------------------------------------------
 

@@ -76,6 +76,7 @@ class Device:
         self.decoders = {port: StreamDecoder() for port in self.PORTS}
         self.commands_applied = 0
         self.ignored_frames = 0
+        self.ignored_while_off = 0  # bytes that arrived while the device had no power
         self._out = {port: bytearray() for port in self.PORTS}
         self._last_command_seq: int | None = None
 
@@ -83,11 +84,14 @@ class Device:
 
     def receive(self, now: float, data: bytes, port: str = UPLINK) -> None:
         self.tick(now)
-        for frame in self.decoders[port].feed(data):
-            if port == UPLINK:
+        if not self._powered():
+            self.ignored_while_off += len(data)  # a device without power hears nothing
+            return
+        if port == UPLINK:
+            for frame in self.decoders[port].feed(data):
                 self._on_uplink_frame(frame)
-            else:
-                self._on_port_frame(port, frame)
+        else:
+            self._on_port_bytes(port, data)
         self._pump()
 
     def tick(self, now: float) -> None:
@@ -103,6 +107,8 @@ class Device:
         return out
 
     def next_deadline(self) -> float:
+        if not self._powered():
+            return math.inf  # only a stimulus (mains back, a charger) can wake it
         return max(self.now, min(self._own_deadline(), self.queue.next_deadline()))
 
     # --- for subclasses ------------------------------------------------------
@@ -119,6 +125,15 @@ class Device:
     def _on_ack(self, seq: int) -> None:
         """Upstream acknowledged everything up to ``seq``."""
 
+    def _powered(self) -> bool:
+        """Without power a device hears nothing, sends nothing and needs no tick."""
+        return True
+
+    def _on_port_bytes(self, port: str, data: bytes) -> None:
+        """Bytes on a port other than the uplink; framed by default."""
+        for frame in self.decoders[port].feed(data):
+            self._on_port_frame(port, frame)
+
     def _on_port_frame(self, port: str, frame: Frame) -> None:
         self.ignored_frames += 1
 
@@ -133,8 +148,10 @@ class Device:
             self.queue.open_session()
         return seq
 
-    def _send_unsequenced(self, port: str, message: Message) -> None:
-        self._out[port] += encode_frame(Frame(self.device_id, 0, self._stamp(), message))
+    def _send_unsequenced(self, port: str, message: Message, to: int | None = None) -> None:
+        """Send once, unstored and unsequenced (an ack), from us or addressed ``to`` a peer."""
+        device_id = self.device_id if to is None else to
+        self._out[port] += encode_frame(Frame(device_id, 0, self._stamp(), message))
 
     def _send_sequenced(self, port: str, message: Message, at: float | None = None) -> int:
         """Send once, unstored, with a sequence number (a beacon)."""
@@ -168,5 +185,7 @@ class Device:
             self.ignored_frames += 1
 
     def _pump(self) -> None:
+        if not self._powered():
+            return
         for wire in self.queue.poll(self.now):
             self._out[UPLINK] += wire

@@ -98,7 +98,6 @@ class GpsTag(Device):
         self.latest: GnssReading | None = None
         self.nmea_sentences = 0
         self.nmea_rejected = 0
-        self.ignored_while_flat = 0  # bytes that arrived while the battery was flat
         self.strap_open = False
         self.charging = False
         self.no_fix = False
@@ -122,7 +121,7 @@ class GpsTag(Device):
         self.tick(now)
         opening = open and not self.strap_open
         self.strap_open = open
-        if opening and self._powered:
+        if opening and self._powered():
             self._upload(now)
             self._pump()
 
@@ -148,16 +147,6 @@ class GpsTag(Device):
         return self._flags(self.now)
 
     # --- the driver's interface ---------------------------------------------
-
-    def receive(self, now: float, data: bytes, port: str = UPLINK) -> None:
-        # The gnss port carries NMEA text, not frames, so it bypasses the base's decoders.
-        self.tick(now)
-        if not self._powered:
-            self.ignored_while_flat += len(data)
-        elif port == GNSS:
-            self._read_nmea(now, data)
-        else:
-            super().receive(now, data, port)
 
     def next_deadline(self) -> float:
         # A flat tag needs no tick: only set_charging can wake it.
@@ -195,9 +184,12 @@ class GpsTag(Device):
         self._next_fix = max(self.now, self._last_fix + self._fix_interval())
         self._next_upload = max(self.now, self._last_upload + self.params.upload_interval_s)
 
-    def _pump(self) -> None:
-        if self._powered:
-            super()._pump()
+    def _on_port_bytes(self, port: str, data: bytes) -> None:
+        # The gnss port carries NMEA text, not frames.
+        if port == GNSS:
+            self._read_nmea(self.now, data)
+        else:
+            super()._on_port_bytes(port, data)
 
     # --- fixes and zones --------------------------------------------------------
 
@@ -270,7 +262,6 @@ class GpsTag(Device):
                 flags |= flag
         return flags
 
-    @property
     def _powered(self) -> bool:
         return self.now < self._empty_at
 

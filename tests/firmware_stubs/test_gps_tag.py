@@ -332,7 +332,7 @@ def test_battery_low_sends_at_once_then_a_flat_tag_goes_silent() -> None:
     tag.receive(3800.0, sentences, GNSS)
     tag.tick(86400.0)
     assert tag.drain() == b""
-    assert (tag.ignored_while_flat, tag.nmea_sentences) == (len(ack) + len(sentences), heard)
+    assert (tag.ignored_while_off, tag.nmea_sentences) == (len(ack) + len(sentences), heard)
 
 
 def test_charging_revives_a_flat_tag_with_its_queue() -> None:
