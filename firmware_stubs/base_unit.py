@@ -39,8 +39,10 @@ class BaseUnit(Device):
     mains, backup battery, phone line and motion sensor.
 
     Violations (a leave or return in curfew, a tamper, motion just after a
-    power or line disconnect) go at once; other events wait for the next
-    status check, which is also the upload. At 0% backup battery the unit is
+    power or line disconnect) go at once, and so does a tamper clearing, which
+    the centre needs to judge the tamper; other events wait for the next
+    status check, which is also the upload. A leave before curfew is held like
+    any other event until curfew starts with the tag still gone: then it goes. At 0% backup battery the unit is
     dead until mains returns: it hears nothing, sends nothing and keeps what
     it had stored.
     """
@@ -74,6 +76,8 @@ class BaseUnit(Device):
         self._battery_level = 100.0  # at _battery_since
         self._battery_since = now
         self._low_reported = False
+        self._left_at = -math.inf
+        self._curfew_checked = -math.inf
         self._mains_lost_at = -math.inf
         self._line_lost_at = -math.inf
         self._event(BaseEventCode.INSTALLATION, now, urgent=True)
@@ -153,6 +157,7 @@ class BaseUnit(Device):
             return
         flags = frame.message.flags
         new = flags & ~self._tag_flags
+        cleared = self._tag_flags & ~flags
         self._tag_flags = flags
         self._last_heard = self.now
         if not self.tag_present:
@@ -161,6 +166,9 @@ class BaseUnit(Device):
         for flag, code in _TAMPER_EVENTS.items():
             if new & flag:
                 self._event(code, self.now, violation=True)
+        if cleared & TAMPER_FLAGS:
+            # Sent at once: the centre is deciding whether the tamper was real.
+            self._event(BaseEventCode.TAMPER_CLEARED, self.now, urgent=True)
         if flags & TAMPER_FLAGS:
             # Addressed to the tag (it takes only frames with its own id) so it clears its latch.
             self._send_unsequenced(RADIO, Ack(frame.seq), to=self.tag_id)
@@ -175,6 +183,8 @@ class BaseUnit(Device):
         due: list[tuple[float, Callable[[float], None]]] = []
         if self.tag_present:
             due.append((self._last_heard + self.leave_time_s, self._tag_gone))
+        elif self.curfews:
+            due.append((self._next_curfew_start(max(self._left_at, self._curfew_checked)), self._absent_at_curfew_start))
         if not self.on_mains and not self._low_reported:
             due.append((self._battery_reaches(self.params.backup_battery_low_pct), self._battery_low))
         due.append((self._next_status, self._status_check))
@@ -184,7 +194,18 @@ class BaseUnit(Device):
 
     def _tag_gone(self, at: float) -> None:
         self.tag_present = False
+        self._left_at = at
         self._event(BaseEventCode.TAG_LEAVE, at, violation=self._in_curfew(at))
+
+    def _absent_at_curfew_start(self, at: float) -> None:
+        # A leave before curfew waited for the next upload; from now it is a violation.
+        self._curfew_checked = at
+        self.queue.open_session()
+
+    def _next_curfew_start(self, after: float) -> float:
+        device_s = self.clock.read_s(after)
+        start = min(window.next_start(device_s) for window in self.curfews)
+        return self.clock.true_s(start)
 
     def _battery_low(self, at: float) -> None:
         self._low_reported = True

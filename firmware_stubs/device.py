@@ -55,6 +55,10 @@ class DeviceClock:
     def read_ms(self, now: float) -> int:
         return max(0, round(self.read_s(now) * 1000))
 
+    def true_s(self, device_s: float) -> float:
+        """The driver time at which this clock will read ``device_s``."""
+        return (device_s - self.offset_s) / (1.0 + self.drift_ppm * 1e-6)
+
     def set_to(self, now: float, device_ms: int) -> None:
         self.offset_s = device_ms / 1000 - now * (1.0 + self.drift_ppm * 1e-6)
 

@@ -12,6 +12,7 @@ header and payload, big-endian. ``docs/protocol.md`` is the full reference.
 from __future__ import annotations
 
 import binascii
+import math
 import struct
 from collections import Counter, deque
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class BaseEventCode(IntEnum):
     BACKUP_BATTERY_LOW = 8
     STATUS_CHECK = 9
     INSTALLATION = 10
+    TAMPER_CLEARED = 11  # a tamper flag the tag reported is gone from its beacons
 
 
 class UnitFlags(IntFlag):
@@ -411,6 +413,15 @@ class CurfewWindow:
                 if start <= unix_s < start + self.duration_s:
                     return True
         return False
+
+    def next_start(self, unix_s: float) -> float:
+        """The first start strictly after ``unix_s``; infinity if no day is set."""
+        day = int(unix_s // 86400)
+        for start_day in range(day, day + 8):
+            start = start_day * 86400 + self.start_s
+            if self.days >> ((start_day + 3) % 7) & 1 and start > unix_s:
+                return start
+        return math.inf
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,6 +59,7 @@ LOST = BaseEventCode.MAINS_LOST
 RESTORED = BaseEventCode.MAINS_RESTORED
 LOW = BaseEventCode.BACKUP_BATTERY_LOW
 STATUS = BaseEventCode.STATUS_CHECK
+CLEARED = BaseEventCode.TAMPER_CLEARED
 
 NONE = UnitFlags.NONE
 PRESENT = UnitFlags.TAG_PRESENT
@@ -261,6 +262,23 @@ def test_leave_is_a_violation_only_inside_a_curfew_window(days: int, offset_s: i
         assert centre.events(LEAVE) == [(3600.0, LEAVE, 300.0 + offset_s, NONE)]
 
 
+def test_a_leave_before_curfew_goes_up_when_curfew_starts_with_the_tag_still_gone() -> None:
+    unit = make_unit(status_interval_s=24 * 3600.0)
+    centre = Centre(unit)
+    # Thursday 1970-01-01: curfew 19:00; the tag is never heard, so it is gone at 300 s.
+    centre.configure(0.0, Config(curfews=(CurfewWindow(THURSDAY, *OVERNIGHT),)))
+    centre.run(19 * 3600.0 + 60)
+    assert centre.events(LEAVE) == [(19 * 3600.0, LEAVE, 300.0, NONE)]  # sent at 19:00, not at the daily check
+
+
+def test_no_curfew_start_upload_while_the_tag_is_home() -> None:
+    assembly = bench(status_interval_s=6 * 3600.0)
+    centre = Centre(assembly)
+    centre.configure(0.0, Config(curfews=(CurfewWindow(THURSDAY, *OVERNIGHT),)))
+    centre.run(19 * 3600.0 + 60)
+    assert [at for at, *_ in centre.events()] == [0.0, 6 * 3600.0, 12 * 3600.0, 18 * 3600.0]
+
+
 # --- tamper ------------------------------------------------------------------------------
 
 
@@ -277,6 +295,7 @@ def test_tamper_flags_reported_once_as_they_appear_and_the_ack_clears_the_tags_l
     assert centre.events() == [
         (0.0, INSTALL, 0.0, PRESENT),
         (60.0, STRAP, 60.0, PRESENT | VIOLATION),
+        (75.0, CLEARED, 75.0, PRESENT),  # the acked pulse is gone from the next beacon
         (105.0, STRAP, 105.0, PRESENT | VIOLATION),
         (135.0, BODY, 135.0, PRESENT | VIOLATION),
         (3600.0, STATUS, 3600.0, PRESENT),
@@ -285,6 +304,7 @@ def test_tamper_flags_reported_once_as_they_appear_and_the_ack_clears_the_tags_l
     assert [m.tag_flags for m in centre.messages()] == [
         TagFlags.NONE,
         TagFlags.PARTIAL_CUT,
+        TagFlags.NONE,
         TagFlags.STRAP_SEVERED,
         severed_and_open,
         severed_and_open,
@@ -309,6 +329,7 @@ def test_tamper_while_out_of_range_is_reported_on_return() -> None:
         (405.0, LEAVE, 315.0, NONE),  # held until the tamper forced an upload
         (405.0, RETURN, 405.0, PRESENT),
         (405.0, STRAP, 405.0, PRESENT | VIOLATION),
+        (420.0, CLEARED, 420.0, PRESENT),
         (3600.0, STATUS, 3600.0, PRESENT),
     ]
     assert tag.flags == TagFlags.NONE

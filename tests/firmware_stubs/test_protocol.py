@@ -285,3 +285,11 @@ def test_sequence_arithmetic_wraps() -> None:
 def test_curfew_window_runs_past_midnight_on_its_start_day(unix_s: int, inside: bool) -> None:
     monday_7pm_to_7am = CurfewWindow(days=0b0000001, start_s=19 * 3600, duration_s=12 * 3600)
     assert monday_7pm_to_7am.contains(unix_s) is inside
+
+
+def test_curfew_next_start_skips_days_off_and_is_strictly_after() -> None:
+    mondays = CurfewWindow(days=0b0000001, start_s=19 * 3600, duration_s=3600)
+    monday_7pm = 4 * 86400 + 19 * 3600  # 1970-01-05
+    assert mondays.next_start(0.0) == monday_7pm
+    assert mondays.next_start(monday_7pm) == monday_7pm + 7 * 86400
+    assert CurfewWindow(days=0, start_s=0, duration_s=60).next_start(0.0) == float("inf")
