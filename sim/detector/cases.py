@@ -1,0 +1,97 @@
+"""The case book: who is monitored, with which devices, under which order.
+
+The detector is told this up front, as a monitoring centre's case system
+would tell it: each subject's fitted devices (with when and where they were
+fitted), curfew windows and zones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+
+DAY_S = 86400
+
+
+class DeviceKind(Enum):
+    RF_TAG = "rf-tag"
+    BASE_UNIT = "base-unit"
+    GPS_TAG = "gps-tag"
+    ALCOHOL_TAG = "alcohol-tag"
+
+
+@dataclass(frozen=True, slots=True)
+class FittedDevice:
+    device: int
+    kind: DeviceKind
+    installed_at: float
+    area: int = 0  # where it connects from (a cell area): what a regional outage shares
+
+
+@dataclass(frozen=True, slots=True)
+class Curfew:
+    """A window ``start_s`` after midnight (UTC) on each day in the ``days`` mask
+    (bit 0 Monday .. bit 6 Sunday), lasting ``duration_s``; it may cross midnight."""
+
+    days: int
+    start_s: int
+    duration_s: int
+
+    def windows(self, start: float, end: float) -> Iterator[tuple[float, float]]:
+        """The window instances that overlap [start, end), in time order."""
+        first_day = int(start // DAY_S) - 1
+        last_day = int(end // DAY_S)
+        for day in range(first_day, last_day + 1):
+            if self.days >> ((day + 3) % 7) & 1:  # 1970-01-01 was a Thursday
+                w_start = day * DAY_S + self.start_s
+                w_end = w_start + self.duration_s
+                if w_end > start and w_start < end:
+                    yield w_start, w_end
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    zone_id: int
+    inclusion: bool  # True: must be inside during curfew; False: must never be inside
+    lat: float
+    lon: float
+    radius_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    subject: int
+    devices: tuple[FittedDevice, ...]
+    curfews: tuple[Curfew, ...] = ()
+    zones: tuple[Zone, ...] = ()
+
+    def in_curfew(self, t: float) -> tuple[float, float] | None:
+        """The curfew window containing ``t``, if any."""
+        for curfew in self.curfews:
+            for window in curfew.windows(t, t + 1e-9):
+                if window[0] <= t < window[1]:
+                    return window
+        return None
+
+    def curfew_windows(self, start: float, end: float) -> list[tuple[float, float]]:
+        return sorted(w for c in self.curfews for w in c.windows(start, end))
+
+
+class CaseBook:
+    """Every case, indexed by subject and by device."""
+
+    def __init__(self, cases: Iterable[Case]) -> None:
+        self.by_subject: dict[int, Case] = {}
+        self.device_of: dict[int, tuple[Case, FittedDevice]] = {}
+        for case in cases:
+            if case.subject in self.by_subject:
+                raise ValueError(f"subject {case.subject} appears twice in the case book")
+            self.by_subject[case.subject] = case
+            for fitted in case.devices:
+                if fitted.device in self.device_of:
+                    raise ValueError(f"device {fitted.device} is fitted to two subjects")
+                self.device_of[fitted.device] = (case, fitted)
+
+    def __len__(self) -> int:
+        return len(self.by_subject)

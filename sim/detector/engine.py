@@ -1,0 +1,194 @@
+"""The detector: telemetry records in, alerts out. Pure: no SimPy, no I/O, no clock of its own.
+
+Processing time is the receive time of the record being processed; when no
+record comes, the caller moves time on with ``advance(now)`` (the injected
+clock). Records must come in receive-time order; their event times may be
+late, duplicated and out of order, as store-and-forward makes them.
+
+Each record passes the same stages: duplicate check (per device, a window of
+recent sequence numbers), the subject's event-time watermark (a record more
+than the allowed lateness behind its subject's newest is counted late, and
+still applied), contact tracking, then the rule for its kind.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sim.detector.alerts import Alert, AlertBook, AlertKey, AlertKind, AlertUpdate
+from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
+from sim.detector.policy import Policy
+from sim.detector.telemetry import Kind, Telemetry
+from sim.detector.timers import Timers
+
+SEQ_WINDOW = 64
+_SEQ_MASK = (1 << SEQ_WINDOW) - 1
+
+
+@dataclass
+class DetectorStats:
+    records: int = 0
+    duplicates: int = 0
+    late: int = 0  # more than the allowed lateness behind the subject's newest record
+    unknown_device: int = 0  # from a device no case names
+    fixes: int = 0
+
+
+@dataclass(slots=True)
+class DeviceState:
+    fitted: FittedDevice
+    case: Case
+    last_heard: float | None = None  # receive time
+    silence_armed: bool = False
+    seq_hi: int | None = None
+    seq_mask: int = 0
+    on_backup: bool = False
+    rebooted_at: float = -math.inf
+    battery_low: bool = False
+
+
+@dataclass(slots=True)
+class SubjectState:
+    case: Case
+    newest_event: float = -math.inf  # the event-time watermark is this less the allowed lateness
+
+
+class Detector:
+    def __init__(self, policy: Policy, cases: CaseBook | Iterable[Case], start: float) -> None:
+        # Late imports would hide a cycle; the rules take the detector as their context.
+        from sim.detector.rules.alcohol import AlcoholRule
+        from sim.detector.rules.contact import ContactRule
+        from sim.detector.rules.curfew import CurfewRule
+        from sim.detector.rules.gps import GpsRule
+        from sim.detector.rules.unit import UnitRule
+
+        self.policy = policy
+        self.cases = cases if isinstance(cases, CaseBook) else CaseBook(cases)
+        self.now = start
+        self.book = AlertBook()
+        self.timers = Timers()
+        self.stats = DetectorStats()
+        self.devices = {d: DeviceState(fitted, case) for d, (case, fitted) in self.cases.device_of.items()}
+        self.subjects = {s: SubjectState(case) for s, case in self.cases.by_subject.items()}
+        self.contact = ContactRule(self)
+        self.curfew = CurfewRule(self)
+        self.unit = UnitRule(self)
+        self.gps = GpsRule(self)
+        self.alcohol = AlcoholRule(self)
+        self._handlers = {
+            Kind.TAG_LEAVE: self.curfew.on_leave,
+            Kind.TAG_RETURN: self.curfew.on_return,
+            Kind.STRAP_TAMPER: self.unit.on_tamper,
+            Kind.BODY_TAMPER: self.unit.on_tamper,
+            Kind.TAMPER_CLEARED: self.unit.on_tamper_cleared,
+            Kind.UNIT_MOVED: self.unit.on_moved,
+            Kind.MAINS_LOST: self.unit.on_mains_lost,
+            Kind.MAINS_RESTORED: self.unit.on_mains_restored,
+            Kind.BACKUP_BATTERY_LOW: self.unit.on_backup_low,
+            Kind.STATUS_CHECK: self.unit.observe,
+            Kind.INSTALLATION: self.unit.observe,
+            Kind.GPS_FIXES: self.gps.on_fixes,
+            Kind.GPS_STATUS: self.gps.on_status,
+            Kind.ALCOHOL_READING: self.alcohol.on_reading,
+        }
+
+    # --- the streaming API ------------------------------------------------------
+
+    def feed(self, records: Iterable[Telemetry]) -> list[AlertUpdate]:
+        """Process records (in receive-time order); the alert updates they caused."""
+        for record in records:
+            self._process(record)
+        return self.book.take_updates()
+
+    def advance(self, now: float) -> list[AlertUpdate]:
+        """Move processing time on to ``now``; the updates that deadlines before it caused."""
+        self._run_timers(now)
+        self.now = max(self.now, now)
+        return self.book.take_updates()
+
+    @property
+    def alerts(self) -> list[Alert]:
+        """Every alert raised so far, in the order raised."""
+        return self.book.raised
+
+    # --- stages -------------------------------------------------------------------
+
+    def _process(self, r: Telemetry) -> None:
+        if r.receive_time < self.now:
+            raise ValueError(
+                f"record from device {r.device} seq {r.seq} received at {r.receive_time} comes after time {self.now}: "
+                "records must be fed in receive-time order"
+            )
+        self._run_timers(r.receive_time)
+        self.now = r.receive_time
+        device = self.devices.get(r.device)
+        if device is None:
+            self.stats.unknown_device += 1
+            return
+        if r.kind is Kind.DEVICE_REBOOT:
+            device.seq_hi, device.seq_mask, device.rebooted_at = None, 0, r.event_time
+        elif not self._first_time(device, r.seq):
+            self.stats.duplicates += 1
+            return
+        self.stats.records += 1
+        subject = self.subjects[device.case.subject]
+        if r.event_time < subject.newest_event - self.policy.allowed_lateness_s:
+            self.stats.late += 1
+        elif r.event_time > subject.newest_event:
+            subject.newest_event = r.event_time
+        self.contact.heard(device, r)
+        handler = self._handlers.get(r.kind)
+        if handler is not None:
+            handler(device, r)
+
+    def _run_timers(self, now: float) -> None:
+        """Fire every deadline before ``now``: one at exactly ``now`` waits, since a
+        record received at ``now`` still counts before it (contact at the deadline is
+        not silence)."""
+        while (due := self.timers.pop_due(now)) is not None:
+            at, action, arg = due
+            self.now = max(self.now, at)
+            action(arg)
+
+    @staticmethod
+    def _first_time(device: DeviceState, seq: int) -> bool:
+        """False for a sequence number already seen (or too far behind to be new)."""
+        if device.seq_hi is None:
+            device.seq_hi, device.seq_mask = seq, 1
+            return True
+        ahead = (seq - device.seq_hi + 32768) % 65536 - 32768
+        if ahead > 0:
+            device.seq_mask = (device.seq_mask << ahead | 1) & _SEQ_MASK
+            device.seq_hi = seq
+            return True
+        if ahead <= -SEQ_WINDOW:
+            return False  # a device resends in order, so this far back is a stale copy
+        bit = 1 << -ahead
+        if device.seq_mask & bit:
+            return False
+        device.seq_mask |= bit
+        return True
+
+    # --- shared by the rules ------------------------------------------------------
+
+    def key(self, subject: int, kind: AlertKind, scope: int = 0) -> AlertKey | None:
+        """Where a condition's alert is tracked; None when the policy tracks nothing."""
+        return (subject, kind, scope) if self.policy.track_conditions else None
+
+    def absence_cause(self, unit: DeviceState, event_time: float) -> str | None:
+        """A known cause that explains an absence at this base unit, if the policy inhibits."""
+        if not self.policy.inhibit:
+            return None
+        if unit.on_backup:
+            return f"mains lost at base unit {unit.fitted.device}"
+        if 0 <= event_time - unit.rebooted_at <= self.policy.reboot_inhibit_s:
+            return f"base unit {unit.fitted.device} rebooted"
+        return None
+
+    def unit_of(self, case: Case) -> DeviceState | None:
+        for fitted in case.devices:
+            if fitted.kind is DeviceKind.BASE_UNIT:
+                return self.devices[fitted.device]
+        return None

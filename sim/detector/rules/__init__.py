@@ -1,0 +1,1 @@
+"""The detector's rules, one family a module; each takes the detector as its context."""

@@ -1,0 +1,100 @@
+"""No contact: a device silent too long, or fitted and never heard.
+
+This is the "fitted but not monitored for weeks" failure, caught in hours.
+Silences with a known cause are filed as equipment and name it: a base unit
+that lost its mains (it ran down on battery), or many units in one area
+falling silent together (a cellular outage). A GPS tag that reported a low
+battery and then went silent has gone flat: a potential breach.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
+from sim.detector.cases import DeviceKind
+from sim.detector.telemetry import Telemetry
+
+if TYPE_CHECKING:
+    from sim.detector.engine import Detector, DeviceState
+
+
+class ContactRule:
+    def __init__(self, det: Detector) -> None:
+        self.det = det
+        p = det.policy
+        self.threshold = {
+            DeviceKind.BASE_UNIT: p.no_contact_base_unit_s,
+            DeviceKind.GPS_TAG: p.no_contact_gps_s,
+            DeviceKind.ALCOHOL_TAG: p.no_contact_alcohol_s,
+        }
+        self._silences: dict[int, deque[tuple[float, DeviceState]]] = {}  # area -> recent silences
+        if p.never_heard_s > 0:
+            for device in det.devices.values():
+                if device.fitted.kind in self.threshold:
+                    det.timers.at(device.fitted.installed_at + p.never_heard_s, self._never_heard_due, device)
+
+    def heard(self, device: DeviceState, r: Telemetry) -> None:
+        device.last_heard = r.receive_time
+        threshold = self.threshold.get(device.fitted.kind)
+        if threshold is None:
+            return
+        if self.det.policy.track_conditions:
+            for kind in (AlertKind.NO_CONTACT, AlertKind.NEVER_HEARD, AlertKind.GPS_BATTERY_FLAT):
+                self.det.book.close((device.case.subject, kind, device.fitted.device), r.receive_time, r.event_time, "heard again")
+        if not device.silence_armed:
+            device.silence_armed = True
+            self.det.timers.at(r.receive_time + threshold, self._silence_due, device)
+
+    def _silence_due(self, device: DeviceState) -> None:
+        device.silence_armed = False
+        assert device.last_heard is not None
+        due = device.last_heard + self.threshold[device.fitted.kind]
+        if due > self.det.now:
+            device.silence_armed = True
+            self.det.timers.at(due, self._silence_due, device)
+            return
+        # Silent: raised once, then quiet until the device is heard (which re-arms it).
+        det, at = self.det, self.det.now
+        subject, device_id = device.case.subject, device.fitted.device
+        if device.fitted.kind is DeviceKind.GPS_TAG and device.battery_low and det.policy.inhibit:
+            alert = det.book.new(subject, device_id, AlertKind.GPS_BATTERY_FLAT, Category.BREACH, Severity.MEDIUM, device.last_heard)
+            det.book.raise_(det.key(subject, AlertKind.GPS_BATTERY_FLAT, device_id), alert, at, "battery reported low, then silence")
+            return
+        alert = det.book.new(subject, device_id, AlertKind.NO_CONTACT, Category.UNMONITORED, Severity.HIGH, device.last_heard)
+        det.book.raise_(det.key(subject, AlertKind.NO_CONTACT, device_id), alert, at, f"silent since {device.last_heard:.0f}")
+        if not det.policy.inhibit:
+            return
+        if device.on_backup:
+            self._inhibit(alert, at, f"mains lost at base unit {device_id}")
+        else:
+            self._area_outage(device, alert, at)
+
+    def _area_outage(self, device: DeviceState, alert: Alert, at: float) -> None:
+        p = self.det.policy
+        silences = self._silences.setdefault(device.fitted.area, deque())
+        silences.append((at, device))
+        while silences and silences[0][0] < at - p.outage_window_s:
+            silences.popleft()
+        if len(silences) < p.outage_min_units:
+            return
+        cause = f"cellular outage in area {device.fitted.area} ({len(silences)} units silent within {p.outage_window_s:.0f} s)"
+        for _, silent in silences:
+            key = (silent.case.subject, AlertKind.NO_CONTACT, silent.fitted.device)
+            open_alert = self.det.book.open.get(key)
+            if open_alert is not None and open_alert.cause is None:
+                self._inhibit(open_alert, at, cause)
+
+    def _inhibit(self, alert: Alert, at: float, cause: str) -> None:
+        alert.category = Category.EQUIPMENT
+        alert.cause = cause
+        self.det.book.note(alert, at, Reason.INHIBITED, cause)
+
+    def _never_heard_due(self, device: DeviceState) -> None:
+        if device.last_heard is not None:
+            return
+        det = self.det
+        subject, device_id = device.case.subject, device.fitted.device
+        alert = det.book.new(subject, device_id, AlertKind.NEVER_HEARD, Category.UNMONITORED, Severity.HIGH, device.fitted.installed_at)
+        det.book.raise_((subject, AlertKind.NEVER_HEARD, device_id), alert, det.now, f"fitted at {device.fitted.installed_at:.0f}, never heard")

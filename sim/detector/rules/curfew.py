@@ -1,0 +1,181 @@
+"""Curfew: absence in a curfew window, a whole window missed, and lateness summed per order.
+
+Presence comes from the base unit's leave and return events, in event time.
+An absence inside a curfew window is held for the grace period, then raised;
+a return within grace dismisses it. A subject away for a whole window has
+missed that curfew. Absent time in curfew beyond grace adds to the order's
+running lateness: a warning at one threshold, escalated at the next
+(HMI Probation's 2 h and 4 h by default). An absence that a known cause
+explains (mains lost, a reboot) is filed as equipment and names the cause.
+
+Under a policy that tracks nothing, every leave in curfew is an alert.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
+from sim.detector.telemetry import UNIT_VIOLATION, Telemetry
+
+if TYPE_CHECKING:
+    from sim.detector.engine import Detector, DeviceState
+
+# How far ahead to look for the next curfew window of an absence.
+LOOKAHEAD_S = 8 * 86400
+
+
+@dataclass(slots=True)
+class _Presence:
+    away_since: float | None = None  # event time of the leave now in force
+    unit: DeviceState | None = None
+    latest: float = -math.inf  # event time of the newest presence record applied
+    lateness: float = 0.0  # the order's summed absence in curfew, seconds
+    counted_to: float = -math.inf  # absence before this is already in ``lateness``
+    missed: set[float] = field(default_factory=set)  # starts of windows already called missed
+    window: tuple[float, float] | None = None  # the window the current absence is judged in
+
+
+class CurfewRule:
+    def __init__(self, det: Detector) -> None:
+        self.det = det
+        self.state: dict[int, _Presence] = {}
+
+    # --- records ------------------------------------------------------------------
+
+    def on_leave(self, unit: DeviceState, r: Telemetry) -> None:
+        det = self.det
+        subject = unit.case.subject
+        if not det.policy.track_conditions:
+            if r.flags & UNIT_VIOLATION or unit.case.in_curfew(r.event_time):
+                alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, r.event_time)
+                det.book.raise_(None, alert, det.now, "tag left in curfew")
+            return
+        st = self.state.setdefault(subject, _Presence())
+        if r.event_time < st.latest:
+            return  # older than what we know: the newer presence record stands
+        st.latest = r.event_time
+        if st.away_since is None:
+            st.away_since, st.unit, st.window = r.event_time, unit, None
+            self._judge(subject)
+
+    def on_return(self, unit: DeviceState, r: Telemetry) -> None:
+        if not self.det.policy.track_conditions:
+            return
+        subject = unit.case.subject
+        st = self.state.setdefault(subject, _Presence())
+        if r.event_time < st.latest:
+            return
+        st.latest = r.event_time
+        if st.away_since is None:
+            return
+        away, back = st.away_since, r.event_time
+        st.away_since = None
+        book, now = self.det.book, self.det.now
+        key = (subject, AlertKind.CURFEW_ABSENCE, 0)
+        if key in book.held:
+            book.dismiss(key, now, f"back {back - book.held[key].event_time:.0f} s into curfew, within grace")
+        else:
+            book.close(key, now, back, "tag returned")
+        self._missed_between(subject, away, back, unit)
+        self._count_lateness(subject, away, back)
+
+    # --- judging an absence -----------------------------------------------------------
+
+    def _judge(self, subject: int) -> None:
+        """Hold, raise or wait for the absence now in force; sets the timer for what is next."""
+        det, st = self.det, self.state[subject]
+        if st.away_since is None:
+            return
+        case = det.subjects[subject].case
+        window = next(iter(case.curfew_windows(max(st.away_since, st.counted_to), det.now + LOOKAHEAD_S)), None)
+        if window is None:
+            return
+        start = max(st.away_since, window[0])
+        due = start + det.policy.curfew_grace_s
+        key = (subject, AlertKind.CURFEW_ABSENCE, 0)
+        if det.now < start:
+            det.timers.at(start, self._judge, subject)
+            return
+        st.window = window
+        if key not in det.book.open and key not in det.book.held:
+            alert = self._absence_alert(subject, st, start)
+            if det.now < due:
+                det.book.hold(key, alert, det.now, f"grace of {det.policy.curfew_grace_s:.0f} s")
+            else:
+                det.book.raise_(key, alert, det.now, "absent in curfew past grace")
+        if key in det.book.held:
+            if det.now >= due:
+                det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
+            else:
+                det.timers.at(due, self._judge, subject)
+                return
+        det.timers.at(window[1], self._window_over, (subject, window))
+
+    def _absence_alert(self, subject: int, st: _Presence, start: float) -> Alert:
+        assert st.unit is not None
+        det = self.det
+        cause = det.absence_cause(st.unit, st.away_since if st.away_since is not None else start)
+        category = Category.EQUIPMENT if cause else Category.BREACH
+        alert = det.book.new(subject, st.unit.fitted.device, AlertKind.CURFEW_ABSENCE, category, Severity.MEDIUM, start)
+        if cause:
+            alert.cause = cause
+            alert.decide(det.now, Reason.INHIBITED, cause)
+        return alert
+
+    def _window_over(self, arg: tuple[int, tuple[float, float]]) -> None:
+        subject, window = arg
+        st = self.state[subject]
+        if st.away_since is None or st.window != window:
+            return
+        self._missed_between(subject, st.away_since, window[1], st.unit)
+        self._count_lateness(subject, st.away_since, window[1])
+        self.det.book.close((subject, AlertKind.CURFEW_ABSENCE, 0), self.det.now, window[1], "curfew window over, still away")
+        st.window = None
+        self._judge(subject)  # the absence goes on into the next window, if there is one
+
+    def _missed_between(self, subject: int, away: float, back: float, unit: DeviceState | None) -> None:
+        det, st = self.det, self.state[subject]
+        for start, end in det.subjects[subject].case.curfew_windows(away, back):
+            if away <= start and end <= back and start not in st.missed:
+                st.missed.add(start)
+                alert = det.book.new(subject, unit.fitted.device if unit else 0, AlertKind.CURFEW_MISSED, Category.BREACH, Severity.HIGH, start)
+                cause = det.absence_cause(unit, away) if unit else None
+                if cause:
+                    alert.category, alert.cause = Category.EQUIPMENT, cause
+                    alert.decide(det.now, Reason.INHIBITED, cause)
+                det.book.raise_(None, alert, det.now, "away for the whole curfew window")
+
+    # --- lateness ------------------------------------------------------------------------
+
+    def _count_lateness(self, subject: int, away: float, back: float) -> None:
+        det, st = self.det, self.state[subject]
+        start = max(away, st.counted_to)
+        added = 0.0
+        for w_start, w_end in det.subjects[subject].case.curfew_windows(start, back):
+            overlap = min(back, w_end) - max(start, w_start)
+            if overlap > det.policy.curfew_grace_s:
+                added += overlap
+        st.counted_to = max(st.counted_to, back)
+        if added <= 0 or (st.unit and det.absence_cause(st.unit, away)):
+            return
+        st.lateness += added
+        self._lateness_thresholds(subject, st)
+
+    def _lateness_thresholds(self, subject: int, st: _Presence) -> None:
+        det, p = self.det, self.det.policy
+        key = (subject, AlertKind.CURFEW_LATENESS, 0)
+        alert = det.book.open.get(key)
+        total = f"{st.lateness / 3600:.2f} h late in curfew so far"
+        if alert is None:
+            if st.lateness < p.lateness_warning_s:
+                return
+            alert = det.book.new(subject, st.unit.fitted.device if st.unit else 0, AlertKind.CURFEW_LATENESS, Category.BREACH, Severity.MEDIUM, det.now)
+            det.book.raise_(key, alert, det.now, f"warning: {total}")
+        else:
+            det.book.fold(key, det.now, total)
+        if st.lateness >= p.lateness_escalation_s and alert.severity < Severity.HIGH:
+            alert.severity = Severity.HIGH
+            det.book.note(alert, det.now, Reason.ESCALATED, f"{total}, over {p.lateness_escalation_s / 3600:.1f} h")

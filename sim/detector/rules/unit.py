@@ -1,0 +1,110 @@
+"""Base-unit events: tampers (with confirmation), the unit moved, mains and backup battery.
+
+A strap or body tamper is held for the confirmation window. If the unit
+reports it cleared within the window while the tag stayed in range, it was a
+suspect sensor: an ``equipment`` alert, not a breach. Otherwise it is raised
+as a breach when the window ends. Motion flagged as a violation by the unit
+(soon after a power or line cut) is a breach; other motion is information.
+Mains loss and a low backup battery are equipment, open until mains returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.detector.alerts import AlertKind, Category, Severity
+from sim.detector.telemetry import UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION, Kind, Telemetry
+
+if TYPE_CHECKING:
+    from sim.detector.engine import Detector, DeviceState
+
+_TAMPER_KIND = {Kind.STRAP_TAMPER: AlertKind.STRAP_TAMPER, Kind.BODY_TAMPER: AlertKind.BODY_TAMPER}
+
+
+class UnitRule:
+    def __init__(self, det: Detector) -> None:
+        self.det = det
+
+    def observe(self, unit: DeviceState, r: Telemetry) -> None:
+        """Every base-unit record says whether the unit is on its backup battery."""
+        unit.on_backup = bool(r.flags & UNIT_ON_BACKUP)
+
+    # --- tampers -------------------------------------------------------------------
+
+    def on_tamper(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        det, kind = self.det, _TAMPER_KIND[r.kind]
+        subject = unit.case.subject
+        if not det.policy.track_conditions:
+            alert = det.book.new(subject, unit.fitted.device, kind, Category.BREACH, Severity.HIGH, r.event_time)
+            det.book.raise_(None, alert, det.now, "tamper reported")
+            return
+        key = (subject, kind, 0)
+        if det.book.fold(key, det.now, "tamper reported again"):
+            return
+        if key in det.book.held:
+            det.book.held[key].count += 1
+            return
+        alert = det.book.new(subject, unit.fitted.device, kind, Category.BREACH, Severity.HIGH, r.event_time)
+        due = r.event_time + det.policy.tamper_confirm_s
+        if det.now >= due:
+            det.book.raise_(key, alert, det.now, "tamper reported")
+            return
+        det.book.hold(key, alert, det.now, f"confirmation window of {det.policy.tamper_confirm_s:.0f} s")
+        det.timers.at(due, self._confirm, key)
+
+    def _confirm(self, key: tuple[int, AlertKind, int]) -> None:
+        det = self.det
+        if key in det.book.held:
+            det.book.raise_(key, det.book.held[key], det.now, "not cleared within the confirmation window")
+
+    def on_tamper_cleared(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        det = self.det
+        if not det.policy.track_conditions:
+            return
+        subject = unit.case.subject
+        for kind in _TAMPER_KIND.values():
+            key = (subject, kind, 0)
+            held = det.book.held.get(key)
+            if held is not None and r.flags & UNIT_TAG_PRESENT and r.event_time - held.event_time <= det.policy.tamper_confirm_s:
+                det.book.held.pop(key)
+                held.category = Category.EQUIPMENT
+                held.severity = Severity.LOW
+                note = f"cleared after {r.event_time - held.event_time:.0f} s with the tag in range: suspect sensor"
+                det.book.raise_(None, held, det.now, note)
+            else:
+                det.book.close(key, det.now, r.event_time, "tamper cleared")
+
+    # --- the unit itself ------------------------------------------------------------------
+
+    def on_moved(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        det = self.det
+        alarm = bool(r.flags & UNIT_VIOLATION)
+        category, severity = (Category.BREACH, Severity.MEDIUM) if alarm else (Category.INFO, Severity.LOW)
+        alert = det.book.new(unit.case.subject, unit.fitted.device, AlertKind.UNIT_MOVED, category, severity, r.event_time)
+        det.book.raise_(None, alert, det.now, "moved soon after a power or line cut" if alarm else "unit moved")
+
+    def on_mains_lost(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        unit.on_backup = True
+        self._equipment(unit, r, AlertKind.MAINS_LOST, "mains lost")
+
+    def on_backup_low(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        self._equipment(unit, r, AlertKind.BACKUP_BATTERY_LOW, f"backup battery at {r.value:.0f}%")
+
+    def on_mains_restored(self, unit: DeviceState, r: Telemetry) -> None:
+        self.observe(unit, r)
+        unit.on_backup = False
+        for kind in (AlertKind.MAINS_LOST, AlertKind.BACKUP_BATTERY_LOW):
+            self.det.book.close((unit.case.subject, kind, unit.fitted.device), self.det.now, r.event_time, "mains restored")
+
+    def _equipment(self, unit: DeviceState, r: Telemetry, kind: AlertKind, note: str) -> None:
+        det = self.det
+        key = det.key(unit.case.subject, kind, unit.fitted.device)
+        if key is not None and det.book.fold(key, det.now, note):
+            return
+        alert = det.book.new(unit.case.subject, unit.fitted.device, kind, Category.EQUIPMENT, Severity.LOW, r.event_time)
+        det.book.raise_(key, alert, det.now, note)
