@@ -26,6 +26,10 @@ class Severity(IntEnum):
 
 
 class AlertKind(Enum):
+    # Members are singletons, so identity hashing is right, and C-fast: alert keys are
+    # hashed on every record, and Enum's own __hash__ is Python code.
+    __hash__ = object.__hash__
+
     CURFEW_ABSENCE = "curfew-absence"
     CURFEW_MISSED = "curfew-missed"
     CURFEW_LATENESS = "curfew-lateness"

@@ -15,6 +15,8 @@ DAY_S = 86400
 
 
 class DeviceKind(Enum):
+    __hash__ = object.__hash__  # singletons; Enum's own hash is Python code, and this is hot
+
     RF_TAG = "rf-tag"
     BASE_UNIT = "base-unit"
     GPS_TAG = "gps-tag"
@@ -73,6 +75,15 @@ class Case:
                 if window[0] <= t < window[1]:
                     return window
         return None
+
+    def next_window(self, t: float) -> tuple[float, float] | None:
+        """The earliest curfew window that has not ended by ``t``."""
+        found = None
+        for curfew in self.curfews:
+            window = next(curfew.windows(t, t + 8 * DAY_S), None)  # every day mask repeats within a week
+            if window is not None and (found is None or window < found):
+                found = window
+        return found
 
     def curfew_windows(self, start: float, end: float) -> list[tuple[float, float]]:
         return sorted(w for c in self.curfews for w in c.windows(start, end))

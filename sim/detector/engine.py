@@ -47,6 +47,7 @@ class DeviceState:
     on_backup: bool = False
     rebooted_at: float = -math.inf
     battery_low: bool = False
+    silence_alert: bool = False  # a no-contact kind of alert is open for this device
 
 
 @dataclass(slots=True)
@@ -116,22 +117,32 @@ class Detector:
     # --- stages -------------------------------------------------------------------
 
     def _process(self, r: Telemetry) -> None:
+        device = self.admit(r)
+        if device is not None:
+            handler = self._handlers.get(r.kind)
+            if handler is not None:
+                handler(device, r)
+
+    def admit(self, r: Telemetry) -> DeviceState | None:
+        """Every stage but the rule: time, duplicates, lateness, contact. The record's
+        device, or None if the record goes no further (unknown device, duplicate)."""
         if r.receive_time < self.now:
             raise ValueError(
                 f"record from device {r.device} seq {r.seq} received at {r.receive_time} comes after time {self.now}: "
                 "records must be fed in receive-time order"
             )
-        self._run_timers(r.receive_time)
+        if self.timers.next_due() < r.receive_time:
+            self._run_timers(r.receive_time)
         self.now = r.receive_time
         device = self.devices.get(r.device)
         if device is None:
             self.stats.unknown_device += 1
-            return
+            return None
         if r.kind is Kind.DEVICE_REBOOT:
             device.seq_hi, device.seq_mask, device.rebooted_at = None, 0, r.event_time
         elif not self._first_time(device, r.seq):
             self.stats.duplicates += 1
-            return
+            return None
         self.stats.records += 1
         subject = self.subjects[device.case.subject]
         if r.event_time < subject.newest_event - self.policy.allowed_lateness_s:
@@ -139,9 +150,7 @@ class Detector:
         elif r.event_time > subject.newest_event:
             subject.newest_event = r.event_time
         self.contact.heard(device, r)
-        handler = self._handlers.get(r.kind)
-        if handler is not None:
-            handler(device, r)
+        return device
 
     def _run_timers(self, now: float) -> None:
         """Fire every deadline before ``now``: one at exactly ``now`` waits, since a

@@ -40,7 +40,8 @@ class ContactRule:
         threshold = self.threshold.get(device.fitted.kind)
         if threshold is None:
             return
-        if self.det.policy.track_conditions:
+        if device.silence_alert:
+            device.silence_alert = False
             for kind in (AlertKind.NO_CONTACT, AlertKind.NEVER_HEARD, AlertKind.GPS_BATTERY_FLAT):
                 self.det.book.close((device.case.subject, kind, device.fitted.device), r.receive_time, r.event_time, "heard again")
         if not device.silence_armed:
@@ -61,9 +62,11 @@ class ContactRule:
         if device.fitted.kind is DeviceKind.GPS_TAG and device.battery_low and det.policy.inhibit:
             alert = det.book.new(subject, device_id, AlertKind.GPS_BATTERY_FLAT, Category.BREACH, Severity.MEDIUM, device.last_heard)
             det.book.raise_(det.key(subject, AlertKind.GPS_BATTERY_FLAT, device_id), alert, at, "battery reported low, then silence")
+            device.silence_alert = det.policy.track_conditions
             return
         alert = det.book.new(subject, device_id, AlertKind.NO_CONTACT, Category.UNMONITORED, Severity.HIGH, device.last_heard)
         det.book.raise_(det.key(subject, AlertKind.NO_CONTACT, device_id), alert, at, f"silent since {device.last_heard:.0f}")
+        device.silence_alert = det.policy.track_conditions
         if not det.policy.inhibit:
             return
         if device.on_backup:
@@ -97,4 +100,5 @@ class ContactRule:
         det = self.det
         subject, device_id = device.case.subject, device.fitted.device
         alert = det.book.new(subject, device_id, AlertKind.NEVER_HEARD, Category.UNMONITORED, Severity.HIGH, device.fitted.installed_at)
-        det.book.raise_((subject, AlertKind.NEVER_HEARD, device_id), alert, det.now, f"fitted at {device.fitted.installed_at:.0f}, never heard")
+        det.book.raise_(det.key(subject, AlertKind.NEVER_HEARD, device_id), alert, det.now, f"fitted at {device.fitted.installed_at:.0f}, never heard")
+        device.silence_alert = det.policy.track_conditions

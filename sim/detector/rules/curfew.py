@@ -23,10 +23,6 @@ from sim.detector.telemetry import UNIT_VIOLATION, Telemetry
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
 
-# How far ahead to look for the next curfew window of an absence.
-LOOKAHEAD_S = 8 * 86400
-
-
 @dataclass(slots=True)
 class _Presence:
     away_since: float | None = None  # event time of the leave now in force
@@ -47,6 +43,7 @@ class CurfewRule:
 
     def on_leave(self, unit: DeviceState, r: Telemetry) -> None:
         det = self.det
+        det.unit.observe(unit, r)  # the leave says too whether the unit is on its backup battery
         subject = unit.case.subject
         if not det.policy.track_conditions:
             if r.flags & UNIT_VIOLATION or unit.case.in_curfew(r.event_time):
@@ -75,9 +72,12 @@ class CurfewRule:
         st.away_since = None
         book, now = self.det.book, self.det.now
         key = (subject, AlertKind.CURFEW_ABSENCE, 0)
-        if key in book.held:
-            book.dismiss(key, now, f"back {back - book.held[key].event_time:.0f} s into curfew, within grace")
+        held = book.held.get(key)
+        if held is not None and back - held.event_time <= self.det.policy.curfew_grace_s:
+            book.dismiss(key, now, f"back {back - held.event_time:.0f} s into curfew, within grace")
         else:
+            if held is not None:  # away past grace in event time; the records came late together
+                book.raise_(key, held, now, "absent in curfew past grace")
             book.close(key, now, back, "tag returned")
         self._missed_between(subject, away, back, unit)
         self._count_lateness(subject, away, back)
@@ -90,7 +90,7 @@ class CurfewRule:
         if st.away_since is None:
             return
         case = det.subjects[subject].case
-        window = next(iter(case.curfew_windows(max(st.away_since, st.counted_to), det.now + LOOKAHEAD_S)), None)
+        window = case.next_window(max(st.away_since, st.counted_to))
         if window is None:
             return
         start = max(st.away_since, window[0])
@@ -102,10 +102,10 @@ class CurfewRule:
         st.window = window
         if key not in det.book.open and key not in det.book.held:
             alert = self._absence_alert(subject, st, start)
-            if det.now < due:
-                det.book.hold(key, alert, det.now, f"grace of {det.policy.curfew_grace_s:.0f} s")
-            else:
-                det.book.raise_(key, alert, det.now, "absent in curfew past grace")
+            det.book.hold(key, alert, det.now, f"grace of {det.policy.curfew_grace_s:.0f} s")
+            # Judged when grace ends; a leave received late, once the records received with it are in.
+            det.timers.at(max(due, det.now), self._judge, subject)
+            return
         if key in det.book.held:
             if det.now >= due:
                 det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
@@ -162,9 +162,10 @@ class CurfewRule:
         if added <= 0 or (st.unit and det.absence_cause(st.unit, away)):
             return
         st.lateness += added
-        self._lateness_thresholds(subject, st)
+        self._lateness_thresholds(subject, st, back)
 
-    def _lateness_thresholds(self, subject: int, st: _Presence) -> None:
+    def _lateness_thresholds(self, subject: int, st: _Presence, at: float) -> None:
+        """Warn or escalate on the running lateness, which reached its total at event time ``at``."""
         det, p = self.det, self.det.policy
         key = (subject, AlertKind.CURFEW_LATENESS, 0)
         alert = det.book.open.get(key)
@@ -172,7 +173,7 @@ class CurfewRule:
         if alert is None:
             if st.lateness < p.lateness_warning_s:
                 return
-            alert = det.book.new(subject, st.unit.fitted.device if st.unit else 0, AlertKind.CURFEW_LATENESS, Category.BREACH, Severity.MEDIUM, det.now)
+            alert = det.book.new(subject, st.unit.fitted.device if st.unit else 0, AlertKind.CURFEW_LATENESS, Category.BREACH, Severity.MEDIUM, at)
             det.book.raise_(key, alert, det.now, f"warning: {total}")
         else:
             det.book.fold(key, det.now, total)

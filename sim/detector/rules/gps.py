@@ -55,7 +55,18 @@ def in_curfew(case: Case, times: np.ndarray) -> np.ndarray:
     if len(windows) == 0:
         return np.zeros(len(times), dtype=bool)
     i = np.searchsorted(windows[:, 0], times, side="right") - 1
-    return (i >= 0) & (times < windows[np.maximum(i, 0), 1])
+    ends = np.maximum.accumulate(windows[:, 1])  # windows of two curfews may overlap: the latest end so far
+    return (i >= 0) & (times < ends[np.maximum(i, 0)])
+
+
+@dataclass(frozen=True, slots=True)
+class Verdicts:
+    """An upload's fixes in time order, judged against each zone (columns, in zone order):
+    on the wrong side of it, and surely so (the accuracy circle wholly on that side)."""
+
+    times: np.ndarray
+    wrong: np.ndarray
+    sure: np.ndarray
 
 
 @dataclass(slots=True)
@@ -82,23 +93,38 @@ class GpsRule:
     def on_fixes(self, device: DeviceState, r: Telemetry) -> None:
         if r.fixes is None or len(r.fixes) == 0:
             return
-        self.det.stats.fixes += len(r.fixes)
         case = device.case
-        if not case.zones:
+        zones = self.zones_of(case)
+        if zones is None:
+            self.det.stats.fixes += len(r.fixes)
             return
+        fixes = r.fixes[np.argsort(r.fixes["time"], kind="stable")]
+        distance = geofence.zone_distances(fixes["lat"][:, None], fixes["lon"][:, None], zones.lat[None, :], zones.lon[None, :])
+        centre_in, sure_in, sure_out = geofence.classify(distance, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
+        active = in_curfew(case, fixes["time"])[:, None]
+        wrong = np.where(zones.inclusion, ~centre_in & active, centre_in)
+        sure = np.where(zones.inclusion, sure_out & active, sure_in)
+        self.on_judged(device, r, Verdicts(fixes["time"], wrong, sure))
+
+    def zones_of(self, case: Case) -> ZoneArrays | None:
+        if not case.zones:
+            return None
         zones = self._zones.get(case.subject)
         if zones is None:
             zones = self._zones[case.subject] = ZoneArrays.of(case)
-        fixes = np.sort(r.fixes, order="time")
-        distance = geofence.zone_distances(fixes["lat"][:, None], fixes["lon"][:, None], zones.lat[None, :], zones.lon[None, :])
-        centre_in, sure_in, sure_out = geofence.classify(distance, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
-        active = in_curfew(case, fixes["time"]) if zones.inclusion.any() else None
+        return zones
+
+    def on_judged(self, device: DeviceState, r: Telemetry, verdicts: Verdicts) -> None:
+        """An upload whose fixes are already judged against the subject's zones (columns in zone order)."""
+        self.det.stats.fixes += len(verdicts.times)
+        zones = self.zones_of(device.case)
+        if zones is None:
+            return
+        subject = device.case.subject
+        if not verdicts.wrong.any() and not any((subject, int(z)) in self._runs for z in zones.ids):
+            return  # the common case: nothing wrong now, nothing open from before
         for j in range(len(zones.ids)):
-            if zones.inclusion[j]:
-                wrong, sure = ~centre_in[:, j] & active, sure_out[:, j] & active  # type: ignore[operator]
-            else:
-                wrong, sure = centre_in[:, j], sure_in[:, j]
-            self._zone(device, r, int(zones.ids[j]), bool(zones.inclusion[j]), fixes["time"], wrong, sure)
+            self._zone(device, r, int(zones.ids[j]), bool(zones.inclusion[j]), verdicts.times, verdicts.wrong[:, j], verdicts.sure[:, j])
 
     def _zone(
         self, device: DeviceState, r: Telemetry, zone_id: int, inclusion: bool, times: np.ndarray, wrong: np.ndarray, sure: np.ndarray
@@ -108,8 +134,8 @@ class GpsRule:
         kind = AlertKind.INCLUSION_ZONE if inclusion else AlertKind.EXCLUSION_ZONE
         key = (subject, kind, zone_id)
         run = self._runs.get((subject, zone_id))
-        if not wrong.any() and run is None and key not in det.book.open:
-            return  # the common case: nothing wrong before or now
+        if not wrong.any() and run is None:
+            return  # nothing wrong now, nothing open from before (an open alert keeps its run)
         if not p.track_conditions:
             for t in times[wrong]:
                 alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, float(t))
@@ -145,8 +171,8 @@ class GpsRule:
         det = self.det
         flags, subject, dev = r.flags, device.case.subject, device.fitted.device
         device.battery_low = bool(flags & GPS_BATTERY_LOW)
-        if flags & GPS_CHARGING:
-            self._last_charge[dev] = r.event_time
+        if flags & GPS_CHARGING:  # a late status about an older charge must not move the last charge back
+            self._last_charge[dev] = max(self._last_charge.get(dev, r.event_time), r.event_time)
         self._condition(device, r, AlertKind.GPS_BATTERY_LOW, bool(flags & GPS_BATTERY_LOW), Category.EQUIPMENT, Severity.LOW, f"battery {r.value:.0f}%")
         self._condition(device, r, AlertKind.GPS_STRAP, bool(flags & GPS_STRAP_OPEN), Category.BREACH, Severity.HIGH, "strap open")
         moving_blind = bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST
@@ -180,8 +206,12 @@ class GpsRule:
     def _charge_due(self, device: DeviceState) -> None:
         det, window = self.det, self.det.policy.charge_window_s
         last = self._last_charge[device.fitted.device]
-        if det.now - last >= window and device.last_heard is not None:
+        # Compared with the due time itself: re-subtracting could fall a rounding short and loop.
+        due = last + window
+        if det.now < due:
+            det.timers.at(due, self._charge_due, device)
+            return
+        if device.last_heard is not None:
             alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, last)
             det.book.raise_(None, alert, det.now, f"no charging seen for {(det.now - last) / 3600:.1f} h")
-            last = det.now
-        det.timers.at(max(det.now, last) + window, self._charge_due, device)
+        det.timers.at(det.now + window, self._charge_due, device)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.detector.alerts import AlertKind, Category, Severity
+from sim.detector.alerts import AlertKind, Category, Reason, Severity
 from sim.detector.telemetry import UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION, Kind, Telemetry
 
 if TYPE_CHECKING:
@@ -43,20 +43,24 @@ class UnitRule:
         if det.book.fold(key, det.now, "tamper reported again"):
             return
         if key in det.book.held:
-            det.book.held[key].count += 1
+            held = det.book.held[key]
+            held.count += 1
+            held.event_end = None  # reported again: not cleared after all
+            held.decide(det.now, Reason.DEDUPLICATED, "tamper reported again")
             return
         alert = det.book.new(subject, unit.fitted.device, kind, Category.BREACH, Severity.HIGH, r.event_time)
         due = r.event_time + det.policy.tamper_confirm_s
-        if det.now >= due:
-            det.book.raise_(key, alert, det.now, "tamper reported")
-            return
         det.book.hold(key, alert, det.now, f"confirmation window of {det.policy.tamper_confirm_s:.0f} s")
-        det.timers.at(due, self._confirm, key)
+        # Confirmed when the window ends; a tamper received late, once the records received with it are in.
+        det.timers.at(max(due, det.now), self._confirm, key)
 
     def _confirm(self, key: tuple[int, AlertKind, int]) -> None:
         det = self.det
-        if key in det.book.held:
-            det.book.raise_(key, det.book.held[key], det.now, "not cleared within the confirmation window")
+        held = det.book.held.get(key)
+        if held is not None:
+            det.book.raise_(key, held, det.now, "not cleared within the confirmation window")
+            if held.event_end is not None:  # it was cleared, but not as a faulty sensor clears
+                det.book.close(key, det.now, held.event_end, "tamper cleared")
 
     def on_tamper_cleared(self, unit: DeviceState, r: Telemetry) -> None:
         self.observe(unit, r)
@@ -73,6 +77,8 @@ class UnitRule:
                 held.severity = Severity.LOW
                 note = f"cleared after {r.event_time - held.event_time:.0f} s with the tag in range: suspect sensor"
                 det.book.raise_(None, held, det.now, note)
+            elif held is not None:
+                held.event_end = r.event_time  # still raised when the window ends, then closed
             else:
                 det.book.close(key, det.now, r.event_time, "tamper cleared")
 

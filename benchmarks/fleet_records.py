@@ -1,0 +1,90 @@
+"""Synthetic record streams for detector benchmarks: a fleet's traffic, not a fleet simulation.
+
+Every subject has a base unit and RF tag (curfew 19:00 for 12 h); a share also
+wear a GPS tag with three zones. Base units send hourly status checks, a
+leave and a return a day and a rare tamper; GPS tags upload a fix a minute
+every ten minutes. Seeded, so every run measures the same work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.detector import Case, Curfew, DeviceKind, FittedDevice, Kind, Telemetry, Zone
+from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE
+
+HOME_LAT, HOME_LON = 52.0, -1.5  # a synthetic town centre
+
+
+def fleet_cases(n_subjects: int, gps_share: float = 0.5, seed: int = 0) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for s in range(n_subjects):
+        lat, lon = HOME_LAT + rng.normal(0, 0.05), HOME_LON + rng.normal(0, 0.05)
+        devices = [FittedDevice(3 * s, DeviceKind.BASE_UNIT, 0.0, s % 200), FittedDevice(3 * s + 1, DeviceKind.RF_TAG, 0.0)]
+        zones: tuple[Zone, ...] = ()
+        if rng.random() < gps_share:
+            devices.append(FittedDevice(3 * s + 2, DeviceKind.GPS_TAG, 0.0, s % 200))
+            zones = (Zone(1, True, lat, lon, 100.0),
+                     Zone(2, False, lat + 0.02, lon, 300.0), Zone(3, False, lat, lon + 0.03, 250.0))
+        cases.append(Case(s, tuple(devices), (Curfew(0x7F, 19 * 3600, 12 * 3600),), zones))
+    return cases
+
+
+def event_records(cases: list[Case], n_records: int, seed: int = 1) -> list[Telemetry]:
+    """About ``n_records`` base-unit records in receive-time order: each unit's hourly
+    status check, a leave in the morning and a return in the evening (sometimes late
+    into curfew), and a rare tamper that clears; as many days as that takes."""
+    rng = np.random.default_rng(seed)
+    units = [c.devices[0].device for c in cases]
+    days = max(1, round(n_records / (len(units) * 27)))
+    rows: list[tuple[float, int, Kind, float]] = []  # receive time, unit, kind, event time
+    for u in units:
+        phase = float(rng.uniform(0, 3600))
+        for day in range(days):
+            base = day * 86400.0
+            rows += [(base + phase + h * 3600.0, u, Kind.STATUS_CHECK, base + phase + h * 3600.0) for h in range(24)]
+            leave = base + rng.uniform(7, 10) * 3600
+            back = base + rng.uniform(17, 19.5) * 3600 + (rng.exponential(3600) if rng.random() < 0.1 else 0.0)
+            rows += [(leave + 2.0, u, Kind.TAG_LEAVE, leave), (back + 2.0, u, Kind.TAG_RETURN, back)]
+            if rng.random() < 0.01:
+                t = base + rng.uniform(0, 86400)
+                rows += [(t + 1.0, u, Kind.STRAP_TAMPER, t), (t + 31.0, u, Kind.TAMPER_CLEARED, t + 30.0)]
+    rows.sort(key=lambda row: row[0])
+    seqs: dict[int, int] = {}
+    out = []
+    for receive, u, kind, event in rows[:n_records]:
+        seq = seqs.get(u, -1) + 1
+        seqs[u] = seq
+        flags = 0x04 << 8 if kind is Kind.TAMPER_CLEARED else 0  # the tag stayed in range
+        out.append(Telemetry(u, u // 3, kind, event, receive, seq & 0xFFFF, flags))
+    return out
+
+
+def event_array(records: list[Telemetry]) -> np.ndarray:
+    rows = np.empty(len(records), dtype=RECORD_DTYPE)
+    for i, r in enumerate(records):
+        rows[i] = (r.device, r.subject, r.kind, r.event_time, r.receive_time, r.seq, r.flags, r.value)
+    return rows
+
+
+def gps_fixes(cases: list[Case], hours: float, seed: int = 2) -> np.ndarray:
+    """A fix a minute for every GPS subject, uploaded every ten minutes, mostly near home."""
+    rng = np.random.default_rng(seed)
+    gps = [c for c in cases if any(d.kind is DeviceKind.GPS_TAG for d in c.devices)]
+    per = int(hours * 60)
+    n = len(gps) * per
+    fixes = np.empty(n, dtype=BATCH_FIX_DTYPE)
+    t = np.tile(np.arange(per) * 60.0, len(gps))
+    fixes["time"] = t
+    fixes["upload_time"] = (t // 600 + 1) * 600
+    fixes["receive_time"] = fixes["upload_time"] + np.repeat(np.arange(len(gps)) * 1e-3, per)
+    fixes["device"] = np.repeat([c.devices[2].device for c in gps], per)
+    fixes["subject"] = np.repeat([c.subject for c in gps], per)
+    fixes["seq"] = (t // 600).astype(np.uint16)
+    home = np.repeat([[c.zones[0].lat, c.zones[0].lon] for c in gps], per, axis=0)
+    fixes["lat"] = home[:, 0] + rng.normal(0, 0.003, n)
+    fixes["lon"] = home[:, 1] + rng.normal(0, 0.003, n)
+    fixes["accuracy_m"] = rng.uniform(3, 30, n)
+    # Uploads in receive order, each upload's fixes contiguous.
+    return fixes[np.lexsort((fixes["time"], fixes["device"], fixes["receive_time"]))]

@@ -1,0 +1,205 @@
+"""Contact rule: silent devices, devices never heard, and the known causes of silence.
+
+Timeline tests in virtual time, exact. Every device here is fitted at time 0;
+the records are status checks (and GPS status reports), so no curfew or unit
+rule raises anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from timeline import GPS, SUBJECT, UNIT, H, Timeline, home_case
+
+from sim.detector import AlertKind, Category, Kind, Severity, load_policy
+from sim.detector.telemetry import GPS_BATTERY_LOW, UNIT_ON_BACKUP
+
+SILENT_UNIT = H(3)
+SILENT_GPS = H(1)
+NEVER_HEARD = H(2)
+OUTAGE_UNITS, OUTAGE_WINDOW = 5, 900.0
+
+
+def pinned(name: str = "standard", **changes: float) -> object:
+    figures = dict(
+        no_contact_base_unit_s=SILENT_UNIT, no_contact_gps_s=SILENT_GPS, never_heard_s=NEVER_HEARD if name == "standard" else 0.0,
+        outage_min_units=OUTAGE_UNITS, outage_window_s=OUTAGE_WINDOW, charge_window_s=0.0,
+    )
+    figures.update(changes)
+    return dataclasses.replace(load_policy(name), **figures)
+
+
+def timeline(policy: str = "standard", **case: object) -> Timeline:
+    return Timeline(cases=[home_case(**case)], policy=pinned(policy))  # type: ignore[arg-type]
+
+
+# --- silence ---------------------------------------------------------------------------------
+
+
+def test_a_silent_base_unit_raises_unmonitored_exactly_at_the_deadline() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK)
+    tl.run(H(1) + SILENT_UNIT - 1)
+    assert tl.summary() == []
+    tl.run(H(1) + SILENT_UNIT + 1)
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(1) + SILENT_UNIT, None)]
+    (alert,) = tl.alerts()
+    assert alert.severity is Severity.HIGH
+    assert tl.reasons(alert) == ["raised"]
+
+
+def test_a_record_exactly_at_the_deadline_prevents_the_silence() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1) + SILENT_UNIT, UNIT, Kind.STATUS_CHECK)
+    tl.run(H(1) + 2 * SILENT_UNIT - 1)
+    assert tl.summary() == []
+    tl.run(H(1) + 2 * SILENT_UNIT + 1)
+    assert tl.summary() == [("no-contact", "unmonitored", H(1) + SILENT_UNIT, H(1) + 2 * SILENT_UNIT, None)]
+
+
+def test_heard_again_closes_the_silence_and_rearms_it() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK).run(H(5))
+    tl.push(H(6), UNIT, Kind.STATUS_CHECK, event_time=H(6) - 20).run(H(7))
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(4), H(6))]
+    assert tl.alerts()[0].event_end == H(6) - 20
+    tl.run(H(9) + 1)  # silent again from 06:00
+    assert tl.summary() == [
+        ("no-contact", "unmonitored", H(1), H(4), H(6)),
+        ("no-contact", "unmonitored", H(6), H(9), None),
+    ]
+
+
+def test_a_long_silence_is_one_alert() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK).run(H(24 * 7))
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(4), None)]
+
+
+def test_naive_raises_the_silence_once_and_closes_it_at_once() -> None:
+    tl = timeline("naive").push(H(1), UNIT, Kind.STATUS_CHECK).run(H(24 * 7))
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(4), H(4))]
+
+
+def test_a_gps_tag_silent_after_reporting_battery_low_has_gone_flat() -> None:
+    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, flags=GPS_BATTERY_LOW, value=8)
+    tl.run(H(1) + SILENT_GPS - 1)
+    assert tl.summary() == [("gps-battery-low", "equipment", H(1), H(1), None)]
+    tl.run(H(1) + SILENT_GPS + 1)
+    assert tl.summary() == [
+        ("gps-battery-low", "equipment", H(1), H(1), None),
+        ("gps-battery-flat", "breach", H(1), H(1) + SILENT_GPS, None),
+    ]
+    assert tl.summary(AlertKind.NO_CONTACT) == []
+    tl.push(H(3), GPS, Kind.GPS_STATUS, value=60).push(H(3), UNIT, Kind.STATUS_CHECK).run(H(3) + 1)  # charged, back
+    assert tl.summary() == [
+        ("gps-battery-low", "equipment", H(1), H(1), H(3)),
+        ("gps-battery-flat", "breach", H(1), H(1) + SILENT_GPS, H(3)),
+    ]
+
+
+def test_a_gps_tag_silent_with_a_good_battery_is_unmonitored() -> None:
+    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, value=80)
+    tl.run(H(1) + SILENT_GPS + 1)
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(1) + SILENT_GPS, None)]
+
+
+# --- never heard -----------------------------------------------------------------------------------
+
+
+def test_a_unit_never_heard_after_fitting_is_caught_in_hours() -> None:
+    tl = timeline()
+    tl.run(NEVER_HEARD - 1)
+    assert tl.summary() == []
+    tl.run(NEVER_HEARD + 1)
+    assert tl.summary() == [("never-heard", "unmonitored", 0.0, NEVER_HEARD, None)]
+    tl.run(H(24 * 21))  # weeks on: still the one alert, not a fresh one a day
+    assert tl.summary() == [("never-heard", "unmonitored", 0.0, NEVER_HEARD, None)]
+    tl.push(H(24 * 21) + 60, UNIT, Kind.INSTALLATION).run(H(24 * 21) + 120)
+    assert tl.summary() == [("never-heard", "unmonitored", 0.0, NEVER_HEARD, H(24 * 21) + 60)]
+
+
+def test_a_unit_heard_before_the_deadline_is_not_never_heard() -> None:
+    tl = timeline().push(NEVER_HEARD - 1, UNIT, Kind.INSTALLATION).run(NEVER_HEARD + 60)
+    assert tl.summary() == []
+
+
+def test_naive_never_notices_a_unit_never_heard_for_weeks() -> None:
+    tl = timeline("naive").run(H(24 * 21))
+    assert tl.summary() == []
+
+
+# --- known causes ----------------------------------------------------------------------------------
+
+
+def test_a_silent_base_unit_after_mains_lost_is_equipment_naming_the_mains() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.MAINS_LOST, flags=UNIT_ON_BACKUP).run(H(4) + 1)
+    assert tl.summary() == [
+        ("mains-lost", "equipment", H(1), H(1), None),
+        ("no-contact", "equipment", H(1), H(4), None),
+    ]
+    silence = tl.alerts(AlertKind.NO_CONTACT)[0]
+    assert silence.cause == f"mains lost at base unit {UNIT}"
+    assert tl.reasons(silence) == ["raised", "inhibited"]
+
+
+def test_a_silent_base_unit_whose_last_status_said_on_backup_is_equipment() -> None:
+    tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK, flags=UNIT_ON_BACKUP).run(H(4) + 1)
+    assert tl.summary() == [("no-contact", "equipment", H(1), H(4), None)]
+    assert tl.alerts()[0].cause == f"mains lost at base unit {UNIT}"
+
+
+def outage(spread: float, units: int = OUTAGE_UNITS) -> Timeline:
+    """``units`` subjects in area 7 and four in area 8, each unit last heard at 01:00 plus a step of ``spread / (units - 1)``."""
+    area7 = [home_case(s, 100 + s, 200 + s, area=7) for s in range(1, units + 1)]
+    area8 = [home_case(s, 100 + s, 200 + s, area=8) for s in range(21, 25)]
+    tl = Timeline(cases=area7 + area8, policy=pinned())  # type: ignore[arg-type]
+    step = spread / (units - 1)
+    for i in range(units):
+        tl.push(H(1) + i * step, 100 + 1 + i, Kind.STATUS_CHECK)
+        if i < 4:
+            tl.push(H(1) + i * step, 100 + 21 + i, Kind.STATUS_CHECK)
+    return tl.run(H(5))
+
+
+def test_five_units_in_one_area_silent_together_are_a_cellular_outage() -> None:
+    tl = outage(spread=240.0)
+    last = H(4) + 240
+    cause = f"cellular outage in area 7 (5 units silent within {OUTAGE_WINDOW:.0f} s)"
+    by_subject = {a.subject: a for a in tl.alerts(AlertKind.NO_CONTACT)}
+    assert len(tl.alerts()) == 9
+    for s in range(1, 6):
+        a = by_subject[s]
+        assert (a.category, a.cause, a.event_time, a.raised_at) == (Category.EQUIPMENT, cause, H(1) + (s - 1) * 60, H(4) + (s - 1) * 60)
+        assert tl.reasons(a) == ["raised", "inhibited"]
+        assert a.decisions[-1].at == last
+    for s in range(21, 25):  # four in another area, silent at the same times: not an outage there
+        a = by_subject[s]
+        assert (a.category, a.cause) == (Category.UNMONITORED, None)
+        assert tl.reasons(a) == ["raised"]
+
+
+def test_five_units_silent_across_exactly_the_window_are_an_outage() -> None:
+    tl = outage(spread=OUTAGE_WINDOW)
+    assert sorted(a.subject for a in tl.alerts() if a.category is Category.EQUIPMENT) == [1, 2, 3, 4, 5]
+
+
+def test_five_units_silent_over_more_than_the_window_are_not_an_outage() -> None:
+    tl = outage(spread=1200.0)
+    assert [a.category for a in tl.alerts()] == [Category.UNMONITORED] * 9
+
+
+def test_four_units_silent_together_are_not_an_outage() -> None:
+    tl = outage(spread=240.0, units=4)
+    assert [a.category for a in tl.alerts()] == [Category.UNMONITORED] * 8
+
+
+def test_naive_files_an_area_outage_as_unmonitored() -> None:
+    area7 = [home_case(s, 100 + s, 200 + s, area=7) for s in range(1, 6)]
+    tl = Timeline(cases=area7, policy=pinned("naive"))  # type: ignore[arg-type]
+    for s in range(1, 6):
+        tl.push(H(1), 100 + s, Kind.STATUS_CHECK)
+    tl.run(H(5))
+    assert tl.summary() == [("no-contact", "unmonitored", H(1), H(4), H(4))] * 5
+    assert {a.subject for a in tl.alerts()} == {1, 2, 3, 4, 5}
+
+
+def test_the_contact_rule_names_the_subject_and_device() -> None:
+    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1) + 60, GPS, Kind.GPS_STATUS, value=80).run(H(4) + 61)
+    assert [(a.subject, a.device, a.event_time) for a in tl.alerts()] == [(SUBJECT, GPS, H(1) + 60), (SUBJECT, UNIT, H(1))]
