@@ -136,12 +136,13 @@ def make_fixes(time: list[float] | np.ndarray, lat: list[float] | np.ndarray, lo
 
 def to_batch(records: list[Telemetry]) -> tuple[np.ndarray, np.ndarray]:
     """Records as the two arrays the batch API takes: events, and GPS fixes (an
-    upload's fixes contiguous). An empty upload carries no fixes, so it has no row."""
-    events = [r for r in records if r.kind is not Kind.GPS_FIXES]
+    upload's fixes contiguous). An upload with no fixes has no fix row, so it
+    travels as an event row of kind GPS_FIXES."""
+    events = [r for r in records if r.kind is not Kind.GPS_FIXES or r.fixes is None or len(r.fixes) == 0]
     rows = np.empty(len(events), dtype=RECORD_DTYPE)
     for i, r in enumerate(events):
         rows[i] = (r.device, r.subject, r.kind, r.event_time, r.receive_time, r.seq, r.flags, r.value)
-    uploads = [r for r in records if r.kind is Kind.GPS_FIXES and r.fixes is not None]
+    uploads = [r for r in records if r.kind is Kind.GPS_FIXES and r.fixes is not None and len(r.fixes)]
     fixes = np.empty(sum(len(r.fixes) for r in uploads), dtype=BATCH_FIX_DTYPE)  # type: ignore[arg-type]
     at = 0
     for r in uploads:

@@ -58,7 +58,7 @@ def _payload(rng: np.random.Generator, family: str, event: float) -> tuple[Kind,
         return Kind.ALCOHOL_READING, int(rng.integers(0, 8)), float(rng.choice([0, 19, 20, 45])), None
     if rng.random() < 0.4:
         return Kind.GPS_STATUS, int(rng.integers(0, 64)), float(rng.integers(0, 101)), None
-    k = int(rng.integers(1, 12))
+    k = int(rng.integers(0, 12))  # an empty upload now and then
     fixes = make_fixes(event - np.sort(rng.uniform(0, 600, k)), HOME[0] + rng.normal(0, 0.01, k),
                        HOME[1] + rng.normal(0, 0.01, k), rng.uniform(3, 60, k))
     return Kind.GPS_FIXES, 0, 0.0, fixes

@@ -79,7 +79,7 @@ class GpsRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
         self._zones: dict[int, ZoneArrays] = {}
-        self._runs: dict[tuple[int, int], _Run] = {}
+        self._runs: dict[int, dict[int, _Run]] = {}  # subject -> zone id -> a run or open alert
         self._no_fix_since: dict[int, float] = {}
         self._last_charge: dict[int, float] = {}
         if det.policy.charge_window_s > 0:
@@ -120,20 +120,22 @@ class GpsRule:
         zones = self.zones_of(device.case)
         if zones is None:
             return
-        subject = device.case.subject
-        if not verdicts.wrong.any() and not any((subject, int(z)) in self._runs for z in zones.ids):
+        if not verdicts.wrong.any() and not self.tracking(device.case.subject):
             return  # the common case: nothing wrong now, nothing open from before
         for j in range(len(zones.ids)):
-            self._zone(device, r, int(zones.ids[j]), bool(zones.inclusion[j]), verdicts.times, verdicts.wrong[:, j], verdicts.sure[:, j])
+            self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), verdicts.times, verdicts.wrong[:, j], verdicts.sure[:, j])
 
-    def _zone(
-        self, device: DeviceState, r: Telemetry, zone_id: int, inclusion: bool, times: np.ndarray, wrong: np.ndarray, sure: np.ndarray
-    ) -> None:
+    def tracking(self, subject: int) -> bool:
+        """Whether any zone of ``subject`` has a run of wrong fixes or an open alert."""
+        return subject in self._runs
+
+    def _zone(self, device: DeviceState, zone_id: int, inclusion: bool, times: np.ndarray, wrong: np.ndarray, sure: np.ndarray) -> None:
         det, p = self.det, self.det.policy
         subject = device.case.subject
         kind = AlertKind.INCLUSION_ZONE if inclusion else AlertKind.EXCLUSION_ZONE
         key = (subject, kind, zone_id)
-        run = self._runs.get((subject, zone_id))
+        runs = self._runs.get(subject)
+        run = runs.get(zone_id) if runs else None
         if not wrong.any() and run is None:
             return  # nothing wrong now, nothing open from before (an open alert keeps its run)
         if not p.track_conditions:
@@ -142,7 +144,7 @@ class GpsRule:
                 det.book.raise_(None, alert, det.now, f"fix on the wrong side of zone {zone_id}")
             return
         if run is None:
-            run = self._runs[(subject, zone_id)] = _Run()
+            run = self._runs.setdefault(subject, {})[zone_id] = _Run()
         folded: dict[int, tuple[Alert, int]] = {}  # alert id -> (alert, fixes folded into it here)
         for i in range(len(times)):
             if not wrong[i]:
@@ -163,7 +165,10 @@ class GpsRule:
         for alert, n in folded.values():
             det.book.note(alert, det.now, Reason.DEDUPLICATED, f"{n} more fixes on the wrong side of zone {zone_id}")
         if run.length == 0 and key not in det.book.open:
-            del self._runs[(subject, zone_id)]
+            runs = self._runs[subject]
+            del runs[zone_id]
+            if not runs:
+                del self._runs[subject]
 
     # --- status --------------------------------------------------------------------------
 
