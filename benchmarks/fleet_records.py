@@ -83,8 +83,14 @@ def gps_fixes(cases: list[Case], hours: float, seed: int = 2) -> np.ndarray:
     fixes["subject"] = np.repeat([c.subject for c in gps], per)
     fixes["seq"] = (t // 600).astype(np.uint16)
     home = np.repeat([[c.zones[0].lat, c.zones[0].lon] for c in gps], per, axis=0)
-    fixes["lat"] = home[:, 0] + rng.normal(0, 0.003, n)
-    fixes["lon"] = home[:, 1] + rng.normal(0, 0.003, n)
+    # At home (within a few tens of metres) from 19:00 to 07:00, out about town by day;
+    # now and then a subject strays into the first exclusion zone.
+    hour = t % 86400 / 3600
+    spread = np.where((hour >= 19) | (hour < 7), 0.0001, 0.01)
+    fixes["lat"] = home[:, 0] + rng.normal(0, 1, n) * spread
+    fixes["lon"] = home[:, 1] + rng.normal(0, 1, n) * spread
+    stray = rng.random(n) < 0.002
+    fixes["lat"][stray] += 0.02
     fixes["accuracy_m"] = rng.uniform(3, 30, n)
     # Uploads in receive order, each upload's fixes contiguous.
     return fixes[np.lexsort((fixes["time"], fixes["device"], fixes["receive_time"]))]

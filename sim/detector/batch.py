@@ -46,6 +46,7 @@ class _ZoneTable:
     subjects: np.ndarray  # sorted subject ids
     lat: np.ndarray
     lon: np.ndarray
+    east_scale: np.ndarray
     radius: np.ndarray  # NaN in padding: no fix is ever inside it
     inclusion: np.ndarray
     curfew_days: np.ndarray  # 0 in padding: no day is ever on
@@ -66,7 +67,11 @@ class _ZoneTable:
                 lat[i, j], lon[i, j], radius[i, j], inclusion[i, j] = zone.lat, zone.lon, zone.radius_m, zone.inclusion
             for j, curfew in enumerate(case.curfews):
                 days[i, j], start[i, j], duration[i, j] = curfew.days, curfew.start_s, curfew.duration_s
-        return cls(subjects, lat, lon, radius, inclusion, days, start, duration)
+        return cls(subjects, lat, lon, geofence.east_scale(lat), radius, inclusion, days, start, duration)
+
+
+# Fixes judged at a time: small enough that a block's temporaries stay in cache.
+JUDGE_BLOCK = 1 << 15
 
 
 def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,23 +79,38 @@ def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndar
     padded): on the wrong side, and surely so. The same verdicts ``GpsRule.on_fixes`` reaches."""
     subjects = np.unique(fixes["subject"])
     table = _ZoneTable.of(cases, subjects)
-    row = np.searchsorted(subjects, fixes["subject"])
-    t = fixes["time"]
-    distance = geofence.zone_distances(fixes["lat"][:, None], fixes["lon"][:, None], table.lat[row], table.lon[row])
-    centre_in, sure_in, sure_out = geofence.classify(distance, fixes["accuracy_m"][:, None], table.radius[row])
-    active = np.zeros(len(fixes), dtype=bool)
-    day = np.floor(t / DAY_S)
-    for c in range(table.curfew_days.shape[1]):
-        days, start, duration = table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c]
-        for start_day in (day, day - 1):  # a window may run past midnight: it belongs to the day it starts
-            weekday = ((start_day + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
-            begins = start_day * DAY_S + start
-            active |= ((days >> weekday) & 1).astype(bool) & (begins <= t) & (t < begins + duration)
-    inclusion = table.inclusion[row]
-    padded = np.isnan(table.radius[row])
-    wrong = np.where(inclusion, ~centre_in & active[:, None], centre_in) & ~padded
-    sure = np.where(inclusion, sure_out & active[:, None], sure_in) & ~padded
+    rows = np.searchsorted(subjects, fixes["subject"])
+    shape = (len(fixes), table.lat.shape[1])
+    wrong, sure = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
+    for a in range(0, len(fixes), JUDGE_BLOCK):
+        b = min(a + JUDGE_BLOCK, len(fixes))
+        wrong[a:b], sure[a:b] = _judge_block(table, rows[a:b], fixes[a:b])
     return wrong, sure
+
+
+def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    t = fixes["time"]
+    d2 = geofence.squared_distances(
+        fixes["lat"][:, None], fixes["lon"][:, None], table.lat[row], table.lon[row], table.east_scale[row]
+    )
+    centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], table.radius[row])
+    inclusion = table.inclusion[row]
+    if inclusion.any():
+        active = np.zeros(len(fixes), dtype=bool)
+        day = np.floor(t / DAY_S)
+        for c in range(table.curfew_days.shape[1]):
+            days, start, duration = table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c]
+            for start_day in (day, day - 1):  # a window may run past midnight: it belongs to the day it starts
+                weekday = ((start_day + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
+                begins = start_day * DAY_S + start
+                active |= ((days >> weekday) & 1).astype(bool) & (begins <= t) & (t < begins + duration)
+        wrong = np.where(inclusion, ~centre_in & active[:, None], centre_in)
+        sure = np.where(inclusion, sure_out & active[:, None], sure_in)
+    else:
+        wrong, sure = centre_in, sure_in
+    # NaN padding compares False, so it is never inside; as an inclusion zone it would be "outside".
+    padded = np.isnan(table.radius[row])
+    return wrong & ~padded, sure & ~padded
 
 
 def detect_batch(

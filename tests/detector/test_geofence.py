@@ -42,7 +42,9 @@ def ring(lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray]:
 )
 def test_distances_agree_with_haversine_at_town_scale(lat0: float, lon0: float) -> None:
     lats, lons = ring(lat0, lon0)
-    got = geofence.zone_distances(lats[:, None], lons[:, None], np.array([[lat0]]), np.array([[lon0]]))[:, 0]
+    got = np.sqrt(geofence.squared_distances(
+        lats[:, None], lons[:, None], np.array([[lat0]]), np.array([[lon0]]), geofence.east_scale(np.array([[lat0]]))
+    ))[:, 0]
     want = np.array([haversine_m(lat0, lon0, la, lo) for la, lo in zip(lats, lons)])
     # Every point was placed at a known distance, so the reference is checked too.
     np.testing.assert_allclose(want, np.tile([10.0, 75.0, 400.0, 1500.0, 3000.0], 12), rtol=1e-9)
@@ -51,14 +53,17 @@ def test_distances_agree_with_haversine_at_town_scale(lat0: float, lon0: float) 
 
 
 def test_distance_is_zero_at_the_centre_and_symmetric_north_south() -> None:
-    d = geofence.zone_distances(np.array([51.5, 51.501, 51.499]), np.array([-0.12, -0.12, -0.12]), np.array(51.5), np.array(-0.12))
+    d = np.sqrt(geofence.squared_distances(
+        np.array([51.5, 51.501, 51.499]), np.array([-0.12, -0.12, -0.12]), np.array(51.5), np.array(-0.12),
+        geofence.east_scale(np.array(51.5)),
+    ))
     assert d[0] == 0.0
     assert d[1] == pytest.approx(d[2], rel=1e-9)
     assert d[1] == pytest.approx(0.001 * math.pi / 180 * R, rel=1e-9)
 
 
 def test_classify_hand_built_cases() -> None:
-    # radius 100 m; each row: distance, accuracy -> (centre inside, circle wholly inside, circle wholly outside)
+    # radius 100 m; each row: distance, accuracy (classify takes the distance squared) -> (centre inside, circle wholly inside, circle wholly outside)
     rows = [
         (0.0, 0.0, (True, True, False)),  # at the centre, perfect fix
         (50.0, 10.0, (True, True, False)),  # circle wholly inside
@@ -70,7 +75,7 @@ def test_classify_hand_built_cases() -> None:
     ]
     distance = np.array([r[0] for r in rows])
     accuracy = np.array([r[1] for r in rows], dtype=np.float32)
-    centre_in, sure_in, sure_out = geofence.classify(distance, accuracy, np.full(len(rows), 100.0))
+    centre_in, sure_in, sure_out = geofence.classify(distance**2, accuracy, np.full(len(rows), 100.0))
     got = list(zip(centre_in.tolist(), sure_in.tolist(), sure_out.tolist()))
     assert got == [r[2] for r in rows]
 
@@ -80,7 +85,7 @@ def test_classify_exactly_on_the_boundary_belongs_inside() -> None:
     # one touching it from outside is not wholly outside (it shares the boundary point).
     distance = np.array([100.0, 75.0, 125.0, 100.0])
     accuracy = np.array([0.0, 25.0, 25.0, 0.5], dtype=np.float32)
-    centre_in, sure_in, sure_out = geofence.classify(distance, accuracy, np.full(4, 100.0))
+    centre_in, sure_in, sure_out = geofence.classify(distance**2, accuracy, np.full(4, 100.0))
     assert centre_in.tolist() == [True, True, False, True]
     assert sure_in.tolist() == [True, True, False, False]
     assert sure_out.tolist() == [False, False, False, False]
@@ -97,13 +102,14 @@ def test_broadcast_one_subject_and_gathered_per_fix_agree() -> None:
     lon = z_lon[which] + rng.normal(0, 0.01, n)
     acc = rng.uniform(3, 300, n).astype(np.float32)
 
-    d1 = geofence.zone_distances(lat[:, None], lon[:, None], z_lat[None, :], z_lon[None, :])
+    scale = geofence.east_scale(z_lat)
+    d1 = geofence.squared_distances(lat[:, None], lon[:, None], z_lat[None, :], z_lon[None, :], scale[None, :])
     c1 = geofence.classify(d1, acc[:, None], radius[None, :])
 
     full = (n, 3)
-    d2 = geofence.zone_distances(
+    d2 = geofence.squared_distances(
         np.broadcast_to(lat[:, None], full).copy(), np.broadcast_to(lon[:, None], full).copy(),
-        np.broadcast_to(z_lat, full).copy(), np.broadcast_to(z_lon, full).copy(),
+        np.broadcast_to(z_lat, full).copy(), np.broadcast_to(z_lon, full).copy(), np.broadcast_to(scale, full).copy(),
     )
     c2 = geofence.classify(d2, np.broadcast_to(acc[:, None], full).copy(), np.broadcast_to(radius, full).copy())
 
@@ -114,7 +120,7 @@ def test_broadcast_one_subject_and_gathered_per_fix_agree() -> None:
         np.testing.assert_array_equal(a, b)
     # and each gathered row is the same as asking about that fix alone
     for i in (0, n // 2, n - 1):
-        alone = geofence.zone_distances(lat[i : i + 1, None], lon[i : i + 1, None], z_lat[None, :], z_lon[None, :])
+        alone = geofence.squared_distances(lat[i : i + 1, None], lon[i : i + 1, None], z_lat[None, :], z_lon[None, :], scale[None, :])
         np.testing.assert_array_equal(alone[0], d2[i])
     centre_in, sure_in, sure_out = c1
     assert centre_in.any() and sure_in.any() and sure_out.any() and (centre_in & ~sure_in).any()

@@ -35,14 +35,16 @@ class ZoneArrays:
     ids: np.ndarray
     lat: np.ndarray
     lon: np.ndarray
+    east_scale: np.ndarray
     radius_m: np.ndarray
     inclusion: np.ndarray
 
     @classmethod
     def of(cls, case: Case) -> ZoneArrays:
         z = case.zones
+        lat = np.array([x.lat for x in z])
         return cls(
-            np.array([x.zone_id for x in z]), np.array([x.lat for x in z]), np.array([x.lon for x in z]),
+            np.array([x.zone_id for x in z]), lat, np.array([x.lon for x in z]), geofence.east_scale(lat),
             np.array([x.radius_m for x in z]), np.array([x.inclusion for x in z], dtype=bool),
         )
 
@@ -99,8 +101,10 @@ class GpsRule:
             self.det.stats.fixes += len(r.fixes)
             return
         fixes = r.fixes[np.argsort(r.fixes["time"], kind="stable")]
-        distance = geofence.zone_distances(fixes["lat"][:, None], fixes["lon"][:, None], zones.lat[None, :], zones.lon[None, :])
-        centre_in, sure_in, sure_out = geofence.classify(distance, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
+        d2 = geofence.squared_distances(
+            fixes["lat"][:, None], fixes["lon"][:, None], zones.lat[None, :], zones.lon[None, :], zones.east_scale[None, :]
+        )
+        centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
         active = in_curfew(case, fixes["time"])[:, None]
         wrong = np.where(zones.inclusion, ~centre_in & active, centre_in)
         sure = np.where(zones.inclusion, sure_out & active, sure_in)
