@@ -44,10 +44,9 @@ class _ZoneTable:
     """Every subject's zones and curfews as padded (subject, slot) columns."""
 
     subjects: np.ndarray  # sorted subject ids
-    lat: np.ndarray
-    lon: np.ndarray
-    east_scale: np.ndarray
-    radius: np.ndarray  # NaN in padding: no fix is ever inside it
+    # (subject, zone, 4): lat, lon, metres per degree east, radius (NaN in padding: never
+    # inside it); packed so that judging a fix gathers one row, not four.
+    zones: np.ndarray
     inclusion: np.ndarray
     curfew_days: np.ndarray  # 0 in padding: no day is ever on
     curfew_start: np.ndarray
@@ -67,7 +66,8 @@ class _ZoneTable:
                 lat[i, j], lon[i, j], radius[i, j], inclusion[i, j] = zone.lat, zone.lon, zone.radius_m, zone.inclusion
             for j, curfew in enumerate(case.curfews):
                 days[i, j], start[i, j], duration[i, j] = curfew.days, curfew.start_s, curfew.duration_s
-        return cls(subjects, lat, lon, geofence.east_scale(lat), radius, inclusion, days, start, duration)
+        zones = np.stack((lat, lon, geofence.east_scale(lat), radius), axis=-1)
+        return cls(subjects, zones, inclusion, days, start, duration)
 
 
 # Fixes judged at a time: small enough that a block's temporaries stay in cache.
@@ -80,7 +80,7 @@ def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndar
     subjects = np.unique(fixes["subject"])
     table = _ZoneTable.of(cases, subjects)
     rows = np.searchsorted(subjects, fixes["subject"])
-    shape = (len(fixes), table.lat.shape[1])
+    shape = (len(fixes), table.zones.shape[1])
     wrong, sure = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
     for a in range(0, len(fixes), JUDGE_BLOCK):
         b = min(a + JUDGE_BLOCK, len(fixes))
@@ -90,10 +90,10 @@ def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     t = fixes["time"]
-    d2 = geofence.squared_distances(
-        fixes["lat"][:, None], fixes["lon"][:, None], table.lat[row], table.lon[row], table.east_scale[row]
-    )
-    centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], table.radius[row])
+    zones = table.zones[row]
+    radius = zones[..., 3]
+    d2 = geofence.squared_distances(fixes["lat"][:, None], fixes["lon"][:, None], zones[..., 0], zones[..., 1], zones[..., 2])
+    centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], radius)
     inclusion = table.inclusion[row]
     if inclusion.any():
         active = np.zeros(len(fixes), dtype=bool)
@@ -109,7 +109,7 @@ def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple
     else:
         wrong, sure = centre_in, sure_in
     # NaN padding compares False, so it is never inside; as an inclusion zone it would be "outside".
-    padded = np.isnan(table.radius[row])
+    padded = np.isnan(radius)
     return wrong & ~padded, sure & ~padded
 
 
