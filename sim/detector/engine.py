@@ -45,6 +45,7 @@ class DeviceState:
     seq_hi: int | None = None
     seq_mask: int = 0
     on_backup: bool = False
+    power_known_at: float = -math.inf  # event time of the record ``on_backup`` came from
     rebooted_at: float = -math.inf
     battery_low: bool = False
     silence_alert: bool = False  # a no-contact kind of alert is open for this device

@@ -8,7 +8,7 @@ import pytest
 from timeline import ALCOHOL, H, Timeline, home_case
 
 from sim.detector import AlertKind, Kind, Policy, load_policy
-from sim.detector.telemetry import ALCOHOL_IR_OBSTRUCTION, ALCOHOL_TEMPERATURE_TAMPER
+from sim.detector.telemetry import ALCOHOL_IR_OBSTRUCTION, ALCOHOL_STRAP_TAMPER, ALCOHOL_TEMPERATURE_TAMPER
 
 # The figures these tests depend on, pinned: 20 mg/dl (0.02 g/dl, NHTSA 2007), two readings in a row.
 STANDARD = replace(load_policy("standard"), track_conditions=True, alcohol_threshold_mg_dl=20.0, alcohol_confirm_readings=2)
@@ -100,6 +100,11 @@ def test_both_tamper_flags_are_one_condition() -> None:
     tl = readings(timeline(), (0.0, ALCOHOL_IR_OBSTRUCTION), (0.0, both), (0.0, ALCOHOL_TEMPERATURE_TAMPER), 0.0)
     assert tl.summary(TAMPER) == [("alcohol-tamper", "breach", r(0), r(0), r(3))]
     assert ends(tl, TAMPER) == [(r(3), 3)]
+
+
+def test_a_strap_tamper_is_a_tamper_too() -> None:
+    tl = readings(timeline(), 0.0, (0.0, ALCOHOL_STRAP_TAMPER), 0.0)
+    assert tl.summary(TAMPER) == [("alcohol-tamper", "breach", r(1), r(1), r(2))]
 
 
 def test_a_tampered_positive_raises_both_and_each_closes_on_its_own() -> None:

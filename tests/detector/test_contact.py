@@ -203,3 +203,24 @@ def test_naive_files_an_area_outage_as_unmonitored() -> None:
 def test_the_contact_rule_names_the_subject_and_device() -> None:
     tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1) + 60, GPS, Kind.GPS_STATUS, value=80).run(H(4) + 61)
     assert [(a.subject, a.device, a.event_time) for a in tl.alerts()] == [(SUBJECT, GPS, H(1) + 60), (SUBJECT, UNIT, H(1))]
+
+
+def test_a_unit_silent_twice_within_the_window_counts_once_toward_an_outage() -> None:
+    cases = [home_case(s, 100 + s, 200 + s, area=7) for s in range(1, 5)]
+    policy = dataclasses.replace(pinned(), no_contact_base_unit_s=600.0)
+    tl = Timeline(cases=cases, policy=policy)
+    for s in range(1, 5):
+        tl.push(H(1) + s, 100 + s, Kind.STATUS_CHECK)
+    tl.push(H(1) + 700, 101, Kind.STATUS_CHECK)  # unit 101 speaks once more, then falls silent again
+    tl.run(H(3))
+    assert len(tl.alerts(AlertKind.NO_CONTACT)) == 5  # 101 twice, the others once: four units, not five
+    assert all(a.category is Category.UNMONITORED for a in tl.alerts(AlertKind.NO_CONTACT))
+
+
+def test_a_late_record_cannot_undo_a_newer_mains_loss() -> None:
+    tl = Timeline(cases=[home_case()], policy=pinned())
+    tl.push(H(1), UNIT, Kind.MAINS_LOST, flags=UNIT_ON_BACKUP)
+    tl.push(H(1) + 60, UNIT, Kind.STATUS_CHECK, event_time=H(0.5))  # from before the cut, no backup flag
+    tl.run(H(6))
+    (silence,) = tl.alerts(AlertKind.NO_CONTACT)
+    assert (silence.category, silence.cause) == (Category.EQUIPMENT, f"mains lost at base unit {UNIT}")

@@ -2,8 +2,8 @@
 
 TAC at or over the threshold (0.02 g/dl by default, NHTSA 2007) in
 ``alcohol_confirm_readings`` readings in a row is a drinking breach, open
-until a reading falls below. An IR obstruction or a skin temperature out of
-body range is a tamper, open until a clean reading. Under a policy that
+until a reading falls below. An IR obstruction, a skin temperature out of
+body range or a strap tamper is a tamper, open until a clean reading. Under a policy that
 tracks nothing, every positive or tampered reading is an alert.
 """
 
@@ -12,12 +12,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.detector.alerts import AlertKey, AlertKind, Category, Severity
-from sim.detector.telemetry import ALCOHOL_IR_OBSTRUCTION, ALCOHOL_TEMPERATURE_TAMPER, Telemetry
+from sim.detector.telemetry import ALCOHOL_IR_OBSTRUCTION, ALCOHOL_STRAP_TAMPER, ALCOHOL_TEMPERATURE_TAMPER, Telemetry
 
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
 
-_TAMPER = ALCOHOL_IR_OBSTRUCTION | ALCOHOL_TEMPERATURE_TAMPER
+_TAMPER = ALCOHOL_IR_OBSTRUCTION | ALCOHOL_TEMPERATURE_TAMPER | ALCOHOL_STRAP_TAMPER
 
 
 class AlcoholRule:

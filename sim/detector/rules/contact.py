@@ -77,6 +77,11 @@ class ContactRule:
     def _area_outage(self, device: DeviceState, alert: Alert, at: float) -> None:
         p = self.det.policy
         silences = self._silences.setdefault(device.fitted.area, deque())
+        # A unit silent twice within the window is one unit, not two.
+        remaining = [(t, d) for t, d in silences if d is not device]
+        if len(remaining) != len(silences):
+            silences.clear()
+            silences.extend(remaining)
         silences.append((at, device))
         while silences and silences[0][0] < at - p.outage_window_s:
             silences.popleft()

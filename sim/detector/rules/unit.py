@@ -25,9 +25,12 @@ class UnitRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
 
-    def observe(self, unit: DeviceState, r: Telemetry) -> None:
-        """Every base-unit record says whether the unit is on its backup battery."""
-        unit.on_backup = bool(r.flags & UNIT_ON_BACKUP)
+    def observe(self, unit: DeviceState, r: Telemetry, on_backup: bool | None = None) -> None:
+        """Every base-unit record says whether the unit is on its backup battery (a mains
+        event says it outright); the newest in event time stands, so a late record cannot undo it."""
+        if r.event_time >= unit.power_known_at:
+            unit.power_known_at = r.event_time
+            unit.on_backup = bool(r.flags & UNIT_ON_BACKUP) if on_backup is None else on_backup
 
     # --- tampers -------------------------------------------------------------------
 
@@ -93,8 +96,7 @@ class UnitRule:
         det.book.raise_(None, alert, det.now, "moved soon after a power or line cut" if alarm else "unit moved")
 
     def on_mains_lost(self, unit: DeviceState, r: Telemetry) -> None:
-        self.observe(unit, r)
-        unit.on_backup = True
+        self.observe(unit, r, on_backup=True)
         self._equipment(unit, r, AlertKind.MAINS_LOST, "mains lost")
 
     def on_backup_low(self, unit: DeviceState, r: Telemetry) -> None:
@@ -102,8 +104,7 @@ class UnitRule:
         self._equipment(unit, r, AlertKind.BACKUP_BATTERY_LOW, f"backup battery at {r.value:.0f}%")
 
     def on_mains_restored(self, unit: DeviceState, r: Telemetry) -> None:
-        self.observe(unit, r)
-        unit.on_backup = False
+        self.observe(unit, r, on_backup=False)
         for kind in (AlertKind.MAINS_LOST, AlertKind.BACKUP_BATTERY_LOW):
             self.det.book.close((unit.case.subject, kind, unit.fitted.device), self.det.now, r.event_time, "mains restored")
 
