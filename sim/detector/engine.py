@@ -25,6 +25,7 @@ from sim.detector.timers import Timers
 
 SEQ_WINDOW = 64
 _SEQ_MASK = (1 << SEQ_WINDOW) - 1
+_REBOOT = Kind.DEVICE_REBOOT
 
 
 @dataclass
@@ -37,9 +38,17 @@ class DetectorStats:
 
 
 @dataclass(slots=True)
+class SubjectState:
+    case: Case
+    newest_event: float = -math.inf  # the event-time watermark is this less the allowed lateness
+
+
+@dataclass(slots=True)
 class DeviceState:
     fitted: FittedDevice
     case: Case
+    subject: SubjectState
+    silent_after: float | None  # the no-contact threshold for its kind; None: not heard directly
     last_heard: float | None = None  # receive time
     silence_armed: bool = False
     seq_hi: int | None = None
@@ -49,12 +58,6 @@ class DeviceState:
     rebooted_at: float = -math.inf
     battery_low: bool = False
     silence_alert: bool = False  # a no-contact kind of alert is open for this device
-
-
-@dataclass(slots=True)
-class SubjectState:
-    case: Case
-    newest_event: float = -math.inf  # the event-time watermark is this less the allowed lateness
 
 
 class Detector:
@@ -67,13 +70,18 @@ class Detector:
         from sim.detector.rules.unit import UnitRule
 
         self.policy = policy
+        self._lateness = policy.allowed_lateness_s
         self.cases = cases if isinstance(cases, CaseBook) else CaseBook(cases)
         self.now = start
         self.book = AlertBook()
         self.timers = Timers()
         self.stats = DetectorStats()
-        self.devices = {d: DeviceState(fitted, case) for d, (case, fitted) in self.cases.device_of.items()}
         self.subjects = {s: SubjectState(case) for s, case in self.cases.by_subject.items()}
+        silent_after = ContactRule.thresholds(policy)
+        self.devices = {
+            d: DeviceState(fitted, case, self.subjects[case.subject], silent_after.get(fitted.kind))
+            for d, (case, fitted) in self.cases.device_of.items()
+        }
         self.contact = ContactRule(self)
         self.curfew = CurfewRule(self)
         self.unit = UnitRule(self)
@@ -100,8 +108,13 @@ class Detector:
 
     def feed(self, records: Iterable[Telemetry]) -> list[AlertUpdate]:
         """Process records (in receive-time order); the alert updates they caused."""
+        admit, handlers = self.admit, self._handlers
         for record in records:
-            self._process(record)
+            device = admit(record)
+            if device is not None:
+                handler = handlers.get(record.kind)
+                if handler is not None:
+                    handler(device, record)
         return self.book.take_updates()
 
     def advance(self, now: float) -> list[AlertUpdate]:
@@ -117,40 +130,51 @@ class Detector:
 
     # --- stages -------------------------------------------------------------------
 
-    def _process(self, r: Telemetry) -> None:
-        device = self.admit(r)
-        if device is not None:
-            handler = self._handlers.get(r.kind)
-            if handler is not None:
-                handler(device, r)
-
     def admit(self, r: Telemetry) -> DeviceState | None:
         """Every stage but the rule: time, duplicates, lateness, contact. The record's
-        device, or None if the record goes no further (unknown device, duplicate)."""
-        if r.receive_time < self.now:
+        device, or None if the record goes no further (unknown device, duplicate).
+        Every record passes here, so it is written for speed: the duplicate check
+        (a window of the device's recent sequence numbers) is inline."""
+        t = r.receive_time
+        if t < self.now:
             raise ValueError(
-                f"record from device {r.device} seq {r.seq} received at {r.receive_time} comes after time {self.now}: "
+                f"record from device {r.device} seq {r.seq} received at {t} comes after time {self.now}: "
                 "records must be fed in receive-time order"
             )
-        if self.timers.next_due() < r.receive_time:
-            self._run_timers(r.receive_time)
-        self.now = r.receive_time
+        heap = self.timers.heap
+        if heap and heap[0][0] < t:
+            self._run_timers(t)
+        self.now = t
         device = self.devices.get(r.device)
         if device is None:
             self.stats.unknown_device += 1
             return None
-        if r.kind is Kind.DEVICE_REBOOT:
+        if r.kind is _REBOOT:
             device.seq_hi, device.seq_mask, device.rebooted_at = None, 0, r.event_time
-        elif not self._first_time(device, r.seq):
-            self.stats.duplicates += 1
-            return None
+        else:
+            seq, hi = r.seq, device.seq_hi
+            if hi is None:
+                device.seq_hi, device.seq_mask = seq, 1
+            else:
+                ahead = (seq - hi + 32768) % 65536 - 32768
+                if ahead > 0:
+                    device.seq_mask = (device.seq_mask << ahead | 1) & _SEQ_MASK
+                    device.seq_hi = seq
+                elif ahead <= -SEQ_WINDOW or device.seq_mask >> -ahead & 1:
+                    # Seen already; or so far back that, as devices resend in order, it is a stale copy.
+                    self.stats.duplicates += 1
+                    return None
+                else:
+                    device.seq_mask |= 1 << -ahead
         self.stats.records += 1
-        subject = self.subjects[device.case.subject]
-        if r.event_time < subject.newest_event - self.policy.allowed_lateness_s:
+        subject = device.subject
+        if r.event_time < subject.newest_event - self._lateness:
             self.stats.late += 1
         elif r.event_time > subject.newest_event:
             subject.newest_event = r.event_time
-        self.contact.heard(device, r)
+        device.last_heard = t
+        if device.silence_alert or (not device.silence_armed and device.silent_after is not None):
+            self.contact.heard_again(device, r)
         return device
 
     def _run_timers(self, now: float) -> None:
@@ -161,25 +185,6 @@ class Detector:
             at, action, arg = due
             self.now = max(self.now, at)
             action(arg)
-
-    @staticmethod
-    def _first_time(device: DeviceState, seq: int) -> bool:
-        """False for a sequence number already seen (or too far behind to be new)."""
-        if device.seq_hi is None:
-            device.seq_hi, device.seq_mask = seq, 1
-            return True
-        ahead = (seq - device.seq_hi + 32768) % 65536 - 32768
-        if ahead > 0:
-            device.seq_mask = (device.seq_mask << ahead | 1) & _SEQ_MASK
-            device.seq_hi = seq
-            return True
-        if ahead <= -SEQ_WINDOW:
-            return False  # a device resends in order, so this far back is a stale copy
-        bit = 1 << -ahead
-        if device.seq_mask & bit:
-            return False
-        device.seq_mask |= bit
-        return True
 
     # --- shared by the rules ------------------------------------------------------
 

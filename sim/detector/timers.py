@@ -14,22 +14,23 @@ from typing import Any
 
 class Timers:
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
+        # Read-only outside: the engine peeks at heap[0] on every record, without a call.
+        self.heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
         self._order = 0  # ties fire in the order they were set
 
     def __len__(self) -> int:
-        return len(self._heap)
+        return len(self.heap)
 
     def at(self, due: float, action: Callable[[Any], None], arg: Any) -> None:
-        heapq.heappush(self._heap, (due, self._order, action, arg))
+        heapq.heappush(self.heap, (due, self._order, action, arg))
         self._order += 1
 
     def next_due(self) -> float:
-        return self._heap[0][0] if self._heap else float("inf")
+        return self.heap[0][0] if self.heap else float("inf")
 
     def pop_due(self, now: float) -> tuple[float, Callable[[Any], None], Any] | None:
         """The earliest timer due before ``now``, removed; None if none is."""
-        if self._heap and self._heap[0][0] < now:
-            due, _, action, arg = heapq.heappop(self._heap)
+        if self.heap and self.heap[0][0] < now:
+            due, _, action, arg = heapq.heappop(self.heap)
             return due, action, arg
         return None

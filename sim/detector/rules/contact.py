@@ -18,26 +18,32 @@ from sim.detector.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
+    from sim.detector.policy import Policy
 
 
 class ContactRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
         p = det.policy
-        self.threshold = {
+        self._silences: dict[int, deque[tuple[float, DeviceState]]] = {}  # area -> recent silences
+        if p.never_heard_s > 0:
+            for device in det.devices.values():
+                if device.silent_after is not None:
+                    det.timers.at(device.fitted.installed_at + p.never_heard_s, self._never_heard_due, device)
+
+    @staticmethod
+    def thresholds(p: Policy) -> dict[DeviceKind, float]:
+        """How long each kind of device may be silent; RF tags are heard through their unit."""
+        return {
             DeviceKind.BASE_UNIT: p.no_contact_base_unit_s,
             DeviceKind.GPS_TAG: p.no_contact_gps_s,
             DeviceKind.ALCOHOL_TAG: p.no_contact_alcohol_s,
         }
-        self._silences: dict[int, deque[tuple[float, DeviceState]]] = {}  # area -> recent silences
-        if p.never_heard_s > 0:
-            for device in det.devices.values():
-                if device.fitted.kind in self.threshold:
-                    det.timers.at(device.fitted.installed_at + p.never_heard_s, self._never_heard_due, device)
 
-    def heard(self, device: DeviceState, r: Telemetry) -> None:
-        device.last_heard = r.receive_time
-        threshold = self.threshold.get(device.fitted.kind)
+    def heard_again(self, device: DeviceState, r: Telemetry) -> None:
+        """A record from a device whose silence alert is open, or whose silence timer is not
+        armed (the engine has already noted when it was heard)."""
+        threshold = device.silent_after
         if threshold is None:
             return
         if device.silence_alert:
@@ -51,7 +57,8 @@ class ContactRule:
     def _silence_due(self, device: DeviceState) -> None:
         device.silence_armed = False
         assert device.last_heard is not None
-        due = device.last_heard + self.threshold[device.fitted.kind]
+        assert device.silent_after is not None
+        due = device.last_heard + device.silent_after
         if due > self.det.now:
             device.silence_armed = True
             self.det.timers.at(due, self._silence_due, device)
