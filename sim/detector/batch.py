@@ -126,30 +126,32 @@ def detect_batch(
     fixes = fixes[np.lexsort((fixes["time"], upload_of))]  # each upload's fixes in time order, stably
     wrong, sure = judge_fixes(det.cases, fixes) if len(fixes) else (np.zeros((0, 0), bool), np.zeros((0, 0), bool))
     upload_wrong = np.logical_or.reduceat(wrong.any(axis=1), starts) if len(fixes) and wrong.shape[1] else np.zeros(len(starts), bool)
-    # One merged order: by receive time; events (0) before uploads (1) on a tie; stable within each.
+    # One merged order: by receive time, events before uploads on a tie, array order within each
+    # (the sort is stable and events come first in the concatenation).
     times = np.concatenate((events["receive_time"], fixes["receive_time"][starts]))
     source = np.concatenate((np.zeros(len(events), np.int8), np.ones(len(starts), np.int8)))
-    index = np.concatenate((np.arange(len(events)), np.arange(len(starts))))
-    order = np.lexsort((index, source, times))
-    gps = det.gps
+    order = np.lexsort((source, times))
+    # Plain lists: indexing numpy scalars one at a time would cost more than the work.
+    ev = [events[name].tolist() for name in RECORD_DTYPE.names]  # type: ignore[union-attr]
+    up_device, up_subject, up_time, up_receive, up_seq = (
+        fixes[name][starts].tolist() for name in ("device", "subject", "upload_time", "receive_time", "seq")
+    )
+    edges, judged_wrong = bounds.tolist(), upload_wrong.tolist()
+    n_events, admit, gps = len(events), det.admit_fields, det.gps
     for k in order.tolist():
-        i = int(index[k])
-        if source[k] == 0:
-            e = events[i]
-            record = Telemetry(int(e["device"]), int(e["subject"]), Kind(int(e["kind"])), float(e["event_time"]),
-                               float(e["receive_time"]), int(e["seq"]), int(e["flags"]), float(e["value"]))
-            det.feed((record,))
+        if k < n_events:
+            device_id, subject, kind, event_time, receive_time, seq, flags, value = (column[k] for column in ev)
+            det.feed((Telemetry(device_id, subject, Kind(kind), event_time, receive_time, seq, flags, value),))
             continue
-        a, b = int(bounds[i]), int(bounds[i + 1])
-        first = fixes[a]
-        record = Telemetry(int(first["device"]), int(first["subject"]), Kind.GPS_FIXES, float(first["upload_time"]),
-                           float(first["receive_time"]), int(first["seq"]))
-        device = det.admit(record)
+        i = k - n_events
+        device = admit(up_device[i], Kind.GPS_FIXES, up_seq[i], up_time[i], up_receive[i])
         if device is None:
             continue
-        if not upload_wrong[i] and not gps.tracking(device.case.subject):
+        a, b = edges[i], edges[i + 1]
+        if not judged_wrong[i] and not gps.tracking(up_subject[i]):
             det.stats.fixes += b - a
             continue
+        record = Telemetry(up_device[i], up_subject[i], Kind.GPS_FIXES, up_time[i], up_receive[i], up_seq[i])
         nz = len(device.case.zones)
         gps.on_judged(device, record, Verdicts(fixes["time"][a:b], wrong[a:b, :nz], sure[a:b, :nz]))
     det.advance(until)

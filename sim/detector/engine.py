@@ -108,9 +108,9 @@ class Detector:
 
     def feed(self, records: Iterable[Telemetry]) -> list[AlertUpdate]:
         """Process records (in receive-time order); the alert updates they caused."""
-        admit, handlers = self.admit, self._handlers
+        admit, handlers = self.admit_fields, self._handlers
         for record in records:
-            device = admit(record)
+            device = admit(record.device, record.kind, record.seq, record.event_time, record.receive_time)
             if device is not None:
                 handler = handlers.get(record.kind)
                 if handler is not None:
@@ -130,29 +130,28 @@ class Detector:
 
     # --- stages -------------------------------------------------------------------
 
-    def admit(self, r: Telemetry) -> DeviceState | None:
-        """Every stage but the rule: time, duplicates, lateness, contact. The record's
-        device, or None if the record goes no further (unknown device, duplicate).
-        Every record passes here, so it is written for speed: the duplicate check
-        (a window of the device's recent sequence numbers) is inline."""
-        t = r.receive_time
+    def admit_fields(self, device_id: int, kind: Kind, seq: int, event_time: float, t: float) -> DeviceState | None:
+        """Every stage but the rule, for a record received at ``t``: time, duplicates,
+        lateness, contact. The record's device, or None if it goes no further (unknown
+        device, duplicate). Every record passes here, so it is written for speed and
+        takes fields, not a record: the batch path need not build one."""
         if t < self.now:
             raise ValueError(
-                f"record from device {r.device} seq {r.seq} received at {t} comes after time {self.now}: "
+                f"record from device {device_id} seq {seq} received at {t} comes after time {self.now}: "
                 "records must be fed in receive-time order"
             )
         heap = self.timers.heap
         if heap and heap[0][0] < t:
             self._run_timers(t)
         self.now = t
-        device = self.devices.get(r.device)
+        device = self.devices.get(device_id)
         if device is None:
             self.stats.unknown_device += 1
             return None
-        if r.kind is _REBOOT:
-            device.seq_hi, device.seq_mask, device.rebooted_at = None, 0, r.event_time
+        if kind is _REBOOT:
+            device.seq_hi, device.seq_mask, device.rebooted_at = None, 0, event_time
         else:
-            seq, hi = r.seq, device.seq_hi
+            hi = device.seq_hi
             if hi is None:
                 device.seq_hi, device.seq_mask = seq, 1
             else:
@@ -168,13 +167,13 @@ class Detector:
                     device.seq_mask |= 1 << -ahead
         self.stats.records += 1
         subject = device.subject
-        if r.event_time < subject.newest_event - self._lateness:
+        if event_time < subject.newest_event - self._lateness:
             self.stats.late += 1
-        elif r.event_time > subject.newest_event:
-            subject.newest_event = r.event_time
+        elif event_time > subject.newest_event:
+            subject.newest_event = event_time
         device.last_heard = t
         if device.silence_alert or (not device.silence_armed and device.silent_after is not None):
-            self.contact.heard_again(device, r)
+            self.contact.heard_again(device, t, event_time)
         return device
 
     def _run_timers(self, now: float) -> None:

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
 from sim.detector.cases import DeviceKind
-from sim.detector.telemetry import Telemetry
 
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
@@ -40,7 +39,7 @@ class ContactRule:
             DeviceKind.ALCOHOL_TAG: p.no_contact_alcohol_s,
         }
 
-    def heard_again(self, device: DeviceState, r: Telemetry) -> None:
+    def heard_again(self, device: DeviceState, receive_time: float, event_time: float) -> None:
         """A record from a device whose silence alert is open, or whose silence timer is not
         armed (the engine has already noted when it was heard)."""
         threshold = device.silent_after
@@ -49,10 +48,10 @@ class ContactRule:
         if device.silence_alert:
             device.silence_alert = False
             for kind in (AlertKind.NO_CONTACT, AlertKind.NEVER_HEARD, AlertKind.GPS_BATTERY_FLAT):
-                self.det.book.close((device.case.subject, kind, device.fitted.device), r.receive_time, r.event_time, "heard again")
+                self.det.book.close((device.case.subject, kind, device.fitted.device), receive_time, event_time, "heard again")
         if not device.silence_armed:
             device.silence_armed = True
-            self.det.timers.at(r.receive_time + threshold, self._silence_due, device)
+            self.det.timers.at(receive_time + threshold, self._silence_due, device)
 
     def _silence_due(self, device: DeviceState) -> None:
         device.silence_armed = False
