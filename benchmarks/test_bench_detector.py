@@ -132,3 +132,24 @@ def test_memory_per_monitored_device(benchmark, n: int) -> None:  # type: ignore
     devices = len(det.devices)
     benchmark.pedantic(Detector, args=(STANDARD, cases, 0.0), rounds=1)
     benchmark.extra_info.update(subjects=n, devices=devices, bytes_per_device=held / devices)
+
+
+# The doubled caseload (DOMAIN.md scenario): 53,294 subjects; GPS 51% (June 2025 device mix).
+DOUBLED_GPS_SUBJECTS = round(53_294 * 0.51)
+
+
+@pytest.mark.slow
+def test_batch_replay_one_day_of_doubled(benchmark) -> None:  # type: ignore[no-untyped-def]
+    """One simulated day of the doubled caseload's GPS fixes through the batch path; a week is
+    seven of these (about 270M fixes), so ``week_estimate_s`` is 7x the day. Peak memory is
+    several GiB: run it alone (``-m slow``)."""
+    cases = fleet_cases(DOUBLED_GPS_SUBJECTS, gps_share=1.0)
+    fixes = gps_fixes(cases, hours=24)
+    end = float(fixes["receive_time"].max()) + 1
+    det = benchmark.pedantic(detect_batch, args=(STANDARD, cases, np.empty(0, RECORD_DTYPE), fixes, 0.0, end), rounds=1)
+    assert det.stats.fixes == len(fixes)
+    day_s = benchmark.stats.stats.min
+    benchmark.extra_info.update(
+        subjects=DOUBLED_GPS_SUBJECTS, fixes=len(fixes), fixes_per_s=len(fixes) / day_s,
+        week_estimate_s=7 * day_s, target_week_s=120,
+    )
