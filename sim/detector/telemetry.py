@@ -18,7 +18,8 @@ import numpy as np
 
 
 class Kind(IntEnum):
-    # Base unit (home monitoring unit) events.
+    # Base unit (home monitoring unit) events: the same numbers as the wire's event codes
+    # (docs/protocol.md), so the receiver maps them by number; its tests check every one.
     TAG_LEAVE = 1
     TAG_RETURN = 2
     STRAP_TAMPER = 3

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 class LinkError(Exception):
@@ -21,3 +22,18 @@ class Link(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+class ClosesOnExit:
+    """``with link:`` closes the link on the way out, whatever happened inside."""
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

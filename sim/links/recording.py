@@ -36,16 +36,15 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
-from sim.links.base import Link, LinkError
+from sim.links.base import ClosesOnExit, Link, LinkError
 
 FORMAT = "tagsim-link-recording"
 VERSION = 1
 
 
-class RecordingLink:
+class RecordingLink(ClosesOnExit):
     """Passes traffic through to ``inner`` and writes every chunk of it to ``path``."""
 
     def __init__(self, inner: Link, path: str | Path) -> None:
@@ -79,13 +78,6 @@ class RecordingLink:
             with self._lock:
                 self._file.close()
 
-    def __enter__(self) -> RecordingLink:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _record(self, direction: str, data: bytes) -> None:
         self._put({"t": round(time.monotonic() - self._start, 6), "dir": direction, "hex": data.hex()})
@@ -116,7 +108,7 @@ class _Rx:
     data: bytes
 
 
-class ReplayLink:
+class ReplayLink(ClosesOnExit):
     """Plays a recording back as if it were the device.
 
     ``read`` returns the recorded rx chunks in order (with ``realtime``, none
@@ -179,13 +171,6 @@ class ReplayLink:
     def close(self) -> None:
         """Nothing to release: the file was read whole when the replay was made."""
 
-    def __enter__(self) -> ReplayLink:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
     def _load(self, path: Path) -> str:
         """Read every good line; returns the recorded link's name. A bad header raises,

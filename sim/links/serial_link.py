@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import os
-from types import TracebackType
 
 import serial
 
-from sim.links.base import LinkError
+from sim.links.base import ClosesOnExit, LinkError
 
 # Most a single read takes once data is flowing; more stays in the OS buffer for the next read.
 READ_CHUNK = 4096
 
 
-class SerialLink:
+class SerialLink(ClosesOnExit):
     def __init__(self, url: str, baudrate: int = 115200) -> None:
         self.name = url
         try:
@@ -44,14 +43,6 @@ class SerialLink:
 
     def close(self) -> None:
         self._port.close()
-
-    def __enter__(self) -> SerialLink:
-        return self
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.close()
 
 
 def _why(exc: BaseException) -> str:
