@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 
 from fleet_records import event_records, fleet_cases, gps_fixes
-from sim.detector import CaseBook, Detector, load_policy
+from sim.detector import CaseBook, Detector
+from sim.policies import load_policy
 from sim.detector.batch import detect_batch, judge_fixes
 from sim.detector.telemetry import RECORD_DTYPE
 

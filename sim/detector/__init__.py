@@ -8,11 +8,10 @@ telemetry. See ``docs/telemetry.md`` for its input and ``engine.Detector``.
 from sim.detector.alerts import Alert, AlertKind, AlertUpdate, Category, Change, Reason, Severity
 from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice, Zone
 from sim.detector.engine import Detector, DetectorStats
-from sim.detector.policy import Policy, load_policy
+from sim.detector.policy import Policy
 from sim.detector.telemetry import Kind, Telemetry
 
 __all__ = [
     "Alert", "AlertKind", "AlertUpdate", "Case", "CaseBook", "Category", "Change", "Curfew", "Detector",
     "DetectorStats", "DeviceKind", "FittedDevice", "Kind", "Policy", "Reason", "Severity", "Telemetry", "Zone",
-    "load_policy",
 ]

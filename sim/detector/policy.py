@@ -1,4 +1,5 @@
-"""Detector policies: every threshold a rule uses, read from ``seeds/policies/NAME.toml``.
+"""Detector policies: every threshold a rule uses (``sim.policies`` reads them from
+``seeds/policies/NAME.toml``; the detector itself reads no files).
 
 One engine runs every policy; a policy only sets its switches and numbers.
 ``naive`` raises one alert per raw alarm event with no grace, confirmation,
@@ -8,9 +9,6 @@ inhibition or folding, as the struggling centre does; ``standard`` uses all.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-
-from firmware_stubs.params import ParamsError, build, load_toml, seeds_dir
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,23 +43,6 @@ class Policy:
 
     def __post_init__(self) -> None:
         if self.zone_consecutive_fixes < 1 or self.alcohol_confirm_readings < 1:
-            raise ParamsError(f"policy {self.name}: consecutive fixes and readings must be at least 1")
+            raise ValueError(f"policy {self.name}: consecutive fixes and readings must be at least 1")
         if self.lateness_escalation_s < self.lateness_warning_s:
-            raise ParamsError(f"policy {self.name}: lateness_escalation_s is below lateness_warning_s")
-
-
-POLICY_DIR = "policies"
-
-
-def available_policies() -> list[str]:
-    return sorted(p.stem for p in (seeds_dir() / POLICY_DIR).glob("*.toml"))
-
-
-def load_policy(name_or_path: str) -> Policy:
-    """A shipped policy by name (``naive``, ``standard``), or a TOML file by path."""
-    path = Path(name_or_path)
-    if path.suffix != ".toml":
-        path = seeds_dir() / POLICY_DIR / f"{name_or_path}.toml"
-        if not path.exists():
-            raise ParamsError(f"unknown policy {name_or_path!r} (choose from {', '.join(available_policies())})")
-    return build(Policy, load_toml(path), str(path))
+            raise ValueError(f"policy {self.name}: lateness_escalation_s is below lateness_warning_s")

@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 from timeline import ALCOHOL, H, Timeline, home_case
 
-from sim.detector import AlertKind, Kind, Policy, load_policy
+from sim.detector import AlertKind, Kind, Policy
+from sim.policies import load_policy
 from sim.detector.telemetry import ALCOHOL_IR_OBSTRUCTION, ALCOHOL_STRAP_TAMPER, ALCOHOL_TEMPERATURE_TAMPER
 
 # The figures these tests depend on, pinned: 20 mg/dl (0.02 g/dl, NHTSA 2007), two readings in a row.

@@ -11,7 +11,8 @@ import dataclasses
 
 from timeline import GPS, SUBJECT, UNIT, H, Timeline, home_case
 
-from sim.detector import AlertKind, Category, Kind, Severity, load_policy
+from sim.detector import AlertKind, Category, Kind, Severity
+from sim.policies import load_policy
 from sim.detector.telemetry import GPS_BATTERY_LOW, UNIT_ON_BACKUP
 
 SILENT_UNIT = H(3)

@@ -12,7 +12,8 @@ import dataclasses
 
 from timeline import SUBJECT, UNIT, H, Timeline, home_case
 
-from sim.detector import AlertKind, Category, Kind, Severity, load_policy
+from sim.detector import AlertKind, Category, Kind, Severity
+from sim.policies import load_policy
 from sim.detector.telemetry import UNIT_IN_CURFEW, UNIT_ON_BACKUP, UNIT_TAG_PRESENT
 
 GRACE = 600.0

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from timeline import EVERY_DAY, GPS, H, Timeline, home_case
 
-from sim.detector import AlertKind, Case, Curfew, Kind, Policy, Zone, load_policy
+from sim.detector import AlertKind, Case, Curfew, Kind, Policy, Zone
+from sim.policies import load_policy
 from sim.detector.rules.gps import in_curfew
 from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, GPS_NO_FIX, GPS_STRAP_OPEN, make_fixes
 

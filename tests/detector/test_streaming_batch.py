@@ -8,7 +8,8 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.detector import Alert, Detector, Kind, Telemetry, Zone, load_policy
+from sim.detector import Alert, Detector, Kind, Telemetry, Zone
+from sim.policies import load_policy
 from sim.detector.batch import detect_batch
 from sim.detector.telemetry import make_fixes, to_batch
 from timeline import H, home_case

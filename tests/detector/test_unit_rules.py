@@ -11,7 +11,8 @@ import dataclasses
 
 from timeline import SUBJECT, UNIT, H, Timeline, home_case
 
-from sim.detector import AlertKind, Kind, Severity, load_policy
+from sim.detector import AlertKind, Kind, Severity
+from sim.policies import load_policy
 from sim.detector.telemetry import UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION
 
 CONFIRM = 900.0

@@ -15,7 +15,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from sim.detector import Alert, AlertKind, Case, Curfew, Detector, DeviceKind, FittedDevice, Kind, Telemetry, Zone, load_policy
+from sim.detector import Alert, AlertKind, Case, Curfew, Detector, DeviceKind, FittedDevice, Kind, Telemetry, Zone
+from sim.policies import load_policy
 from sim.detector.policy import Policy
 
 SUBJECT, UNIT, TAG, GPS, ALCOHOL = 1, 10, 11, 12, 13
