@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.detector import geofence
-from sim.detector.cases import DAY_S, Case, CaseBook
+from sim.detector.cases import Case, CaseBook, curfew_mask
 from sim.detector.engine import Detector
 from sim.detector.policy import Policy
 from sim.detector.rules.gps import Verdicts
@@ -97,20 +97,14 @@ def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple
     inclusion = table.inclusion[row]
     if inclusion.any():
         active = np.zeros(len(fixes), dtype=bool)
-        day = np.floor(t / DAY_S)
         for c in range(table.curfew_days.shape[1]):
-            days, start, duration = table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c]
-            for start_day in (day, day - 1):  # a window may run past midnight: it belongs to the day it starts
-                weekday = ((start_day + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
-                begins = start_day * DAY_S + start
-                active |= ((days >> weekday) & 1).astype(bool) & (begins <= t) & (t < begins + duration)
+            active |= curfew_mask(t, table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c])
         wrong = np.where(inclusion, ~centre_in & active[:, None], centre_in)
         sure = np.where(inclusion, sure_out & active[:, None], sure_in)
     else:
         wrong, sure = centre_in, sure_in
-    # NaN padding compares False, so it is never inside; as an inclusion zone it would be "outside".
-    padded = np.isnan(radius)
-    return wrong & ~padded, sure & ~padded
+    # Padding is an exclusion zone of NaN radius: every comparison with NaN is false, so it is never wrong.
+    return wrong, sure
 
 
 def detect_batch(

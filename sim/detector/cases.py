@@ -11,6 +11,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 
+import numpy as np
+
 DAY_S = 86400
 
 
@@ -50,6 +52,19 @@ class Curfew:
                 w_end = w_start + self.duration_s
                 if w_end > start and w_start < end:
                     yield w_start, w_end
+
+
+def curfew_mask(t: np.ndarray, days: np.ndarray | int, start_s: np.ndarray | int, duration_s: np.ndarray | int) -> np.ndarray:
+    """For each time, whether a curfew window (as ``Curfew``; arrays broadcast) contains it.
+
+    Windows last at most a day, so only the latest start at or before ``t`` can
+    contain it: one pass, whatever the day mask. Streaming and batch both judge
+    fixes with this, so they agree to the last bit.
+    """
+    since = t - start_s
+    start_day = np.floor(since / DAY_S)
+    weekday = ((start_day + 3) % 7).astype(np.int64)  # 1970-01-01 was a Thursday
+    return ((np.asarray(days) >> weekday) & 1).astype(bool) & (since - start_day * DAY_S < duration_s)
 
 
 @dataclass(frozen=True, slots=True)

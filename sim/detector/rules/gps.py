@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.detector import geofence
 from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
-from sim.detector.cases import Case, DeviceKind
+from sim.detector.cases import Case, DeviceKind, curfew_mask
 from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, GPS_NO_FIX, GPS_STRAP_OPEN, Telemetry
 
 if TYPE_CHECKING:
@@ -51,14 +51,10 @@ class ZoneArrays:
 
 def in_curfew(case: Case, times: np.ndarray) -> np.ndarray:
     """For each time, whether a curfew window of ``case`` contains it."""
-    if len(times) == 0 or not case.curfews:
-        return np.zeros(len(times), dtype=bool)
-    windows = np.array(case.curfew_windows(float(times.min()), float(times.max()) + 1.0)).reshape(-1, 2)
-    if len(windows) == 0:
-        return np.zeros(len(times), dtype=bool)
-    i = np.searchsorted(windows[:, 0], times, side="right") - 1
-    ends = np.maximum.accumulate(windows[:, 1])  # windows of two curfews may overlap: the latest end so far
-    return (i >= 0) & (times < ends[np.maximum(i, 0)])
+    active = np.zeros(len(times), dtype=bool)
+    for curfew in case.curfews:
+        active |= curfew_mask(times, curfew.days, curfew.start_s, curfew.duration_s)
+    return active
 
 
 @dataclass(frozen=True, slots=True)
