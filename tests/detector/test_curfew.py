@@ -399,3 +399,25 @@ def test_naive_raises_many_where_standard_raises_few_on_the_same_night() -> None
     ]
     assert len(standard.detector.book.dismissed) == 6
     assert standard.alerts()[0].count == 3
+
+
+def test_a_leave_closer_to_curfew_end_than_the_grace_is_no_breach() -> None:
+    """Curfew 19:00-07:00: leaving at 06:55 for an early shift is five minutes in curfew, within grace."""
+    tl = timeline()
+    tl.push(night(0, 19) + 1, UNIT, Kind.STATUS_CHECK)
+    tl.push(night(1, 6.9167), UNIT, Kind.TAG_LEAVE, event_time=night(1, 6) + 55 * 60)
+    tl.push(night(1, 18), UNIT, Kind.TAG_RETURN)
+    tl.run(night(2, 0))
+    assert tl.summary(ABSENCE, MISSED, LATENESS) == []
+    assert tl.detector.book.held == {}
+
+
+def test_an_earlier_trip_that_night_does_not_steal_the_next_absence_s_judgement() -> None:
+    """A stale window-end timer from the 20:00 trip must not judge the 06:55 leave against the next night."""
+    tl = timeline()
+    tl.push(night(0, 20), UNIT, Kind.TAG_LEAVE).push(night(0, 21), UNIT, Kind.TAG_RETURN)
+    tl.push(night(1, 6) + 55 * 60, UNIT, Kind.TAG_LEAVE)
+    tl.run(night(1, 7) + 120)
+    assert tl.detector.book.held == {}  # nothing left held once the window is over
+    tl.push(night(1, 18), UNIT, Kind.TAG_RETURN).run(night(2, 0))
+    assert tl.summary(ABSENCE) == [("curfew-absence", "breach", night(0, 20), night(0, 20) + GRACE, night(0, 21))]

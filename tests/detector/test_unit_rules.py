@@ -13,7 +13,7 @@ from timeline import SUBJECT, UNIT, H, Timeline, home_case
 
 from sim.detector import AlertKind, Kind, Severity
 from sim.policies import load_policy
-from sim.detector.telemetry import UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION
+from sim.detector.telemetry import TAG_CASE_OPEN, TAG_STRAP_SEVERED, UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION
 
 CONFIRM = 900.0
 T = H(10)
@@ -175,4 +175,17 @@ def test_naive_raises_each_raw_unit_event_as_its_own_alert() -> None:
         ("mains-lost", "equipment", T + 60, T + 60, T + 60),
         ("backup-battery-low", "equipment", T + H(5), T + H(5), T + H(5)),
         ("unit-moved", "breach", T + H(7), T + H(7), T + H(7)),
+    ]
+
+
+def test_a_clear_ends_only_the_tamper_whose_flag_is_gone() -> None:
+    """A severed strap stays in the flags while a case-open pulse clears: the strap is still a breach."""
+    tl = Timeline(cases=[home_case()], policy=pinned())
+    tl.push(100.0, UNIT, Kind.STRAP_TAMPER, flags=TAG_STRAP_SEVERED | UNIT_TAG_PRESENT)
+    tl.push(160.0, UNIT, Kind.BODY_TAMPER, flags=TAG_STRAP_SEVERED | TAG_CASE_OPEN | UNIT_TAG_PRESENT)
+    tl.push(220.0, UNIT, Kind.TAMPER_CLEARED, flags=TAG_STRAP_SEVERED | UNIT_TAG_PRESENT)
+    tl.run(H(2))
+    assert tl.summary(AlertKind.STRAP_TAMPER, AlertKind.BODY_TAMPER) == [
+        ("body-tamper", "equipment", 160.0, 220.0, 220.0),  # the pulse: a suspect sensor
+        ("strap-tamper", "breach", 100.0, 100.0 + CONFIRM, None),  # the strap: still severed, still open
     ]

@@ -32,6 +32,7 @@ class _Presence:
     counted_to: float = -math.inf  # absence before this is already in ``lateness``
     missed: set[float] = field(default_factory=set)  # starts of windows already called missed
     window: tuple[float, float] | None = None  # the window the current absence is judged in
+    absence: int = 0  # counts absences, so a timer set for an earlier one does nothing
 
 
 class CurfewRule:
@@ -56,7 +57,8 @@ class CurfewRule:
         st.latest = r.event_time
         if st.away_since is None:
             st.away_since, st.unit, st.window = r.event_time, unit, None
-            self._judge(subject)
+            st.absence += 1
+            self._judge((subject, st.absence))
 
     def on_return(self, unit: DeviceState, r: Telemetry) -> None:
         if not self.det.policy.track_conditions:
@@ -84,10 +86,11 @@ class CurfewRule:
 
     # --- judging an absence -----------------------------------------------------------
 
-    def _judge(self, subject: int) -> None:
+    def _judge(self, arg: tuple[int, int]) -> None:
         """Hold, raise or wait for the absence now in force; sets the timer for what is next."""
+        subject, absence = arg
         det, st = self.det, self.state[subject]
-        if st.away_since is None:
+        if st.away_since is None or st.absence != absence:
             return
         case = det.subjects[subject].case
         window = case.next_window(max(st.away_since, st.counted_to))
@@ -97,22 +100,26 @@ class CurfewRule:
         due = start + det.policy.curfew_grace_s
         key = (subject, AlertKind.CURFEW_ABSENCE, 0)
         if det.now < start:
-            det.timers.at(start, self._judge, subject)
+            det.timers.at(start, self._judge, arg)
             return
         st.window = window
+        if due >= window[1]:
+            # Less of this window is left than the grace: no breach in it; judge the next one.
+            det.timers.at(window[1], self._window_over, (subject, absence, window))
+            return
         if key not in det.book.open and key not in det.book.held:
             alert = self._absence_alert(subject, st, start)
             det.book.hold(key, alert, det.now, f"grace of {det.policy.curfew_grace_s:.0f} s")
             # Judged when grace ends; a leave received late, once the records received with it are in.
-            det.timers.at(max(due, det.now), self._judge, subject)
+            det.timers.at(max(due, det.now), self._judge, arg)
             return
         if key in det.book.held:
             if det.now >= due:
                 det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
             else:
-                det.timers.at(due, self._judge, subject)
+                det.timers.at(due, self._judge, arg)
                 return
-        det.timers.at(window[1], self._window_over, (subject, window))
+        det.timers.at(window[1], self._window_over, (subject, absence, window))
 
     def _absence_alert(self, subject: int, st: _Presence, start: float) -> Alert:
         assert st.unit is not None
@@ -125,16 +132,16 @@ class CurfewRule:
             alert.decide(det.now, Reason.INHIBITED, cause)
         return alert
 
-    def _window_over(self, arg: tuple[int, tuple[float, float]]) -> None:
-        subject, window = arg
+    def _window_over(self, arg: tuple[int, int, tuple[float, float]]) -> None:
+        subject, absence, window = arg
         st = self.state[subject]
-        if st.away_since is None or st.window != window:
+        if st.away_since is None or st.absence != absence or st.window != window:
             return
         self._missed_between(subject, st.away_since, window[1], st.unit)
         self._count_lateness(subject, st.away_since, window[1])
         self.det.book.close((subject, AlertKind.CURFEW_ABSENCE, 0), self.det.now, window[1], "curfew window over, still away")
         st.window = None
-        self._judge(subject)  # the absence goes on into the next window, if there is one
+        self._judge((subject, absence))  # the absence goes on into the next window, if there is one
 
     def _missed_between(self, subject: int, away: float, back: float, unit: DeviceState | None) -> None:
         det, st = self.det, self.state[subject]

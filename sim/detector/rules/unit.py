@@ -13,12 +13,23 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.detector.alerts import AlertKind, Category, Reason, Severity
-from sim.detector.telemetry import UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION, Kind, Telemetry
+from sim.detector.telemetry import (
+    TAG_CASE_OPEN,
+    TAG_PARTIAL_CUT,
+    TAG_STRAP_SEVERED,
+    UNIT_ON_BACKUP,
+    UNIT_TAG_PRESENT,
+    UNIT_VIOLATION,
+    Kind,
+    Telemetry,
+)
 
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
 
 _TAMPER_KIND = {Kind.STRAP_TAMPER: AlertKind.STRAP_TAMPER, Kind.BODY_TAMPER: AlertKind.BODY_TAMPER}
+# The tag flags behind each tamper: a clear ends a tamper only when its own flags are gone.
+_TAMPER_FLAGS = {AlertKind.STRAP_TAMPER: TAG_STRAP_SEVERED | TAG_PARTIAL_CUT, AlertKind.BODY_TAMPER: TAG_CASE_OPEN}
 
 
 class UnitRule:
@@ -73,6 +84,8 @@ class UnitRule:
         subject = unit.case.subject
         for kind in _TAMPER_KIND.values():
             key = (subject, kind, 0)
+            if r.flags & _TAMPER_FLAGS[kind]:
+                continue  # this tamper's flag is still set: the clear was another's
             held = det.book.held.get(key)
             if held is not None and r.flags & UNIT_TAG_PRESENT and r.event_time - held.event_time <= det.policy.tamper_confirm_s:
                 det.book.held.pop(key)
