@@ -13,9 +13,10 @@ still applied), contact tracking, then the rule for its kind.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sim.detector.alerts import Alert, AlertBook, AlertKey, AlertKind, AlertUpdate
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
@@ -53,11 +54,17 @@ class DeviceState:
     silence_armed: bool = False
     seq_hi: int | None = None
     seq_mask: int = 0
-    on_backup: bool = False
+    on_backup: bool = False  # as the newest record says
     power_known_at: float = -math.inf  # event time of the record ``on_backup`` came from
+    # (event time, on backup) at each change, in time order: what the power was at any moment.
+    power_changes: list[tuple[float, bool]] = field(default_factory=list)
     rebooted_at: float = -math.inf
     battery_low: bool = False
     silence_alert: bool = False  # a no-contact kind of alert is open for this device
+
+    def on_backup_at(self, t: float) -> bool:
+        i = bisect.bisect_right(self.power_changes, (t, True)) - 1
+        return self.power_changes[i][1] if i >= 0 else False
 
 
 class Detector:
@@ -192,10 +199,11 @@ class Detector:
         return (subject, kind, scope) if self.policy.track_conditions else None
 
     def absence_cause(self, unit: DeviceState, event_time: float) -> str | None:
-        """A known cause that explains an absence at this base unit, if the policy inhibits."""
+        """A known cause that explains an absence beginning at ``event_time`` at this base
+        unit, if the policy inhibits: the unit's state then, not now."""
         if not self.policy.inhibit:
             return None
-        if unit.on_backup:
+        if unit.on_backup_at(event_time):
             return f"mains lost at base unit {unit.fitted.device}"
         if 0 <= event_time - unit.rebooted_at <= self.policy.reboot_inhibit_s:
             return f"base unit {unit.fitted.device} rebooted"

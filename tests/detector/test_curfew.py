@@ -421,3 +421,16 @@ def test_an_earlier_trip_that_night_does_not_steal_the_next_absence_s_judgement(
     assert tl.detector.book.held == {}  # nothing left held once the window is over
     tl.push(night(1, 18), UNIT, Kind.TAG_RETURN).run(night(2, 0))
     assert tl.summary(ABSENCE) == [("curfew-absence", "breach", night(0, 20), night(0, 20) + GRACE, night(0, 21))]
+
+
+def test_a_mains_cut_after_the_leave_does_not_excuse_the_absence() -> None:
+    """Pulling the plug before coming home must not turn a missed curfew into equipment."""
+    tl = timeline(curfew=(21, 2))
+    t0 = night(0, 20)
+    tl.push(night(1, 1), UNIT, Kind.TAG_LEAVE, event_time=t0, seq=1)
+    tl.push(night(1, 1), UNIT, Kind.MAINS_LOST, event_time=night(1, 0), seq=2, flags=UNIT_ON_BACKUP)
+    tl.push(night(1, 1), UNIT, Kind.TAG_RETURN, event_time=night(1, 0) + 1800, seq=3, flags=UNIT_ON_BACKUP)
+    tl.run(night(1, 2))
+    assert [(a.kind.value, a.category.value, a.cause) for a in tl.alerts() if a.kind in (ABSENCE, MISSED, LATENESS)] == [
+        ("curfew-absence", "breach", None), ("curfew-missed", "breach", None), ("curfew-lateness", "breach", None),
+    ]

@@ -10,6 +10,7 @@ Mains loss and a low backup battery are equipment, open until mains returns.
 
 from __future__ import annotations
 
+import bisect
 from typing import TYPE_CHECKING
 
 from sim.detector.alerts import AlertKind, Category, Reason, Severity
@@ -39,9 +40,14 @@ class UnitRule:
     def observe(self, unit: DeviceState, r: Telemetry, on_backup: bool | None = None) -> None:
         """Every base-unit record says whether the unit is on its backup battery (a mains
         event says it outright); the newest in event time stands, so a late record cannot undo it."""
+        state = bool(r.flags & UNIT_ON_BACKUP) if on_backup is None else on_backup
         if r.event_time >= unit.power_known_at:
             unit.power_known_at = r.event_time
-            unit.on_backup = bool(r.flags & UNIT_ON_BACKUP) if on_backup is None else on_backup
+            if state != unit.on_backup:
+                unit.on_backup = state
+                unit.power_changes.append((r.event_time, state))
+        elif state != unit.on_backup_at(r.event_time):
+            bisect.insort(unit.power_changes, (r.event_time, state))  # a late record fills in the past
 
     # --- tampers -------------------------------------------------------------------
 
