@@ -86,7 +86,7 @@ class Case:
     def in_curfew(self, t: float) -> tuple[float, float] | None:
         """The curfew window containing ``t``, if any."""
         for curfew in self.curfews:
-            for window in curfew.windows(t, t + 1e-9):
+            for window in curfew.windows(t, t + 1.0):  # a span, not an epsilon: at Unix times t + 1e-9 == t
                 if window[0] <= t < window[1]:
                     return window
         return None

@@ -11,7 +11,7 @@ import dataclasses
 
 from timeline import GPS, SUBJECT, UNIT, H, Timeline, home_case
 
-from sim.detector import AlertKind, Category, Kind, Severity
+from sim.detector import AlertKind, Category, Detector, Kind, Severity, Telemetry
 from sim.policies import load_policy
 from sim.detector.telemetry import GPS_BATTERY_LOW, UNIT_ON_BACKUP
 
@@ -225,3 +225,14 @@ def test_a_late_record_cannot_undo_a_newer_mains_loss() -> None:
     tl.run(H(6))
     (silence,) = tl.alerts(AlertKind.NO_CONTACT)
     assert (silence.category, silence.cause) == (Category.EQUIPMENT, f"mains lost at base unit {UNIT}")
+
+
+def test_a_detector_started_after_fitting_gives_every_device_the_full_time_to_be_heard() -> None:
+    start = H(24 * 30)  # fitted at 0, the detector starts a month later
+    policy = pinned()
+    det = Detector(policy, [home_case(s, 100 + s, 200 + s) for s in range(1, 4)], start)
+    det.feed([Telemetry(101, 1, Kind.STATUS_CHECK, start + 60, start + 60, 0)])
+    det.advance(start + policy.never_heard_s - 1)
+    assert det.alerts == []
+    det.advance(start + policy.never_heard_s + 1)
+    assert sorted(a.subject for a in det.alerts if a.kind is AlertKind.NEVER_HEARD) == [2, 3]

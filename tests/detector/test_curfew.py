@@ -434,3 +434,10 @@ def test_a_mains_cut_after_the_leave_does_not_excuse_the_absence() -> None:
     assert [(a.kind.value, a.category.value, a.cause) for a in tl.alerts() if a.kind in (ABSENCE, MISSED, LATENESS)] == [
         ("curfew-absence", "breach", None), ("curfew-missed", "breach", None), ("curfew-lateness", "breach", None),
     ]
+
+
+def test_the_case_finds_a_window_starting_exactly_now_at_unix_scale_times() -> None:
+    case = home_case()
+    seven_pm = 1_728_000_000.0 - 1_728_000_000.0 % 86400 + H(19)
+    assert case.in_curfew(seven_pm) == (seven_pm, seven_pm + H(12))
+    assert case.in_curfew(seven_pm - 0.001) is None

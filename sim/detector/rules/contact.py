@@ -28,7 +28,8 @@ class ContactRule:
         if p.never_heard_s > 0:
             for device in det.devices.values():
                 if device.silent_after is not None:
-                    det.timers.at(device.fitted.installed_at + p.never_heard_s, self._never_heard_due, device)
+                    # Fitted before the detector started: it had no chance to hear it, so the clock starts now.
+                    det.timers.at(max(device.fitted.installed_at, det.now) + p.never_heard_s, self._never_heard_due, device)
 
     @staticmethod
     def thresholds(p: Policy) -> dict[DeviceKind, float]:

@@ -83,8 +83,9 @@ class GpsRule:
         if det.policy.charge_window_s > 0:
             for device in det.devices.values():
                 if device.fitted.kind is DeviceKind.GPS_TAG:
-                    self._last_charge[device.fitted.device] = device.fitted.installed_at
-                    det.timers.at(device.fitted.installed_at + det.policy.charge_window_s, self._charge_due, device)
+                    since = max(device.fitted.installed_at, det.now)  # charging before the start went unseen
+                    self._last_charge[device.fitted.device] = since
+                    det.timers.at(since + det.policy.charge_window_s, self._charge_due, device)
 
     # --- fixes ---------------------------------------------------------------------
 
