@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.detector import Case, Curfew, DeviceKind, FittedDevice, Kind, Telemetry, Zone
-from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE
+from sim.detector.telemetry import BATCH_FIX_DTYPE
 
 HOME_LAT, HOME_LON = 52.0, -1.5  # a synthetic town centre
 
@@ -61,13 +61,6 @@ def event_records(cases: list[Case], n_records: int, seed: int = 1) -> list[Tele
     return out
 
 
-def event_array(records: list[Telemetry]) -> np.ndarray:
-    rows = np.empty(len(records), dtype=RECORD_DTYPE)
-    for i, r in enumerate(records):
-        rows[i] = (r.device, r.subject, r.kind, r.event_time, r.receive_time, r.seq, r.flags, r.value)
-    return rows
-
-
 def gps_fixes(cases: list[Case], hours: float, seed: int = 2) -> np.ndarray:
     """A fix a minute for every GPS subject, uploaded every ten minutes, mostly near home."""
     rng = np.random.default_rng(seed)
@@ -92,5 +85,8 @@ def gps_fixes(cases: list[Case], hours: float, seed: int = 2) -> np.ndarray:
     stray = rng.random(n) < 0.002
     fixes["lat"][stray] += 0.02
     fixes["accuracy_m"] = rng.uniform(3, 30, n)
-    # Uploads in receive order, each upload's fixes contiguous.
-    return fixes[np.lexsort((fixes["time"], fixes["device"], fixes["receive_time"]))]
+    # Uploads in receive order, each upload's fixes contiguous and numbered in that order.
+    fixes = fixes[np.lexsort((fixes["time"], fixes["device"], fixes["receive_time"]))]
+    new_upload = np.concatenate(([True], (fixes["device"][1:] != fixes["device"][:-1]) | (fixes["seq"][1:] != fixes["seq"][:-1])))
+    fixes["order"] = np.cumsum(new_upload) - 1
+    return fixes

@@ -3,8 +3,8 @@
 ``detect_batch`` takes event records as a ``RECORD_DTYPE`` array and GPS fixes
 as a ``BATCH_FIX_DTYPE`` array (each upload's fixes contiguous), and makes
 exactly the decisions the streaming API makes on the same records fed in the
-same order: receive-time order, and on a tie events before uploads, each in
-array order. Records pass the streaming engine's own stages and rules, so the
+same order: the records' ``order`` column, their position in the receive
+order (so ties in receive time replay exactly as they streamed). Records pass the streaming engine's own stages and rules, so the
 two cannot drift apart; what the batch path adds is speed on GPS fixes: every
 fix is judged against its subject's zones and curfews in one numpy pass (each
 fix gathered against its own subject's zones), and an upload with nothing
@@ -28,14 +28,11 @@ from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Kind, Telemetr
 
 def upload_bounds(fixes: np.ndarray) -> np.ndarray:
     """Start offsets of each upload in ``fixes``, and the end: an upload is a run of
-    rows with the same device, sequence number and receive time."""
+    rows with the same ``order`` (a resent copy received in the same instant is
+    another record, so another upload)."""
     if len(fixes) == 0:
         return np.zeros(1, dtype=np.int64)
-    change = (
-        (fixes["device"][1:] != fixes["device"][:-1])
-        | (fixes["seq"][1:] != fixes["seq"][:-1])
-        | (fixes["receive_time"][1:] != fixes["receive_time"][:-1])
-    )
+    change = fixes["order"][1:] != fixes["order"][:-1]
     return np.concatenate(([0], np.flatnonzero(change) + 1, [len(fixes)]))
 
 
@@ -54,7 +51,8 @@ class _ZoneTable:
 
     @classmethod
     def of(cls, cases: CaseBook, subjects: np.ndarray) -> _ZoneTable:
-        by = [cases.by_subject[int(s)] for s in subjects]
+        # A subject no case names (a stray upload) has no zones: streaming counts it as an unknown device.
+        by = [cases.by_subject.get(int(s)) or Case(int(s), ()) for s in subjects]
         z = max((len(c.zones) for c in by), default=0)
         k = max((len(c.curfews) for c in by), default=0)
         lat, lon, radius = (np.full((len(by), z), np.nan) for _ in range(3))
@@ -69,6 +67,8 @@ class _ZoneTable:
         zones = np.stack((lat, lon, geofence.east_scale(lat), radius), axis=-1)
         return cls(subjects, zones, inclusion, days, start, duration)
 
+
+_KINDS = {int(k): k for k in Kind}
 
 # Fixes judged at a time: small enough that a block's temporaries stay in cache.
 JUDGE_BLOCK = 1 << 15
@@ -120,13 +120,10 @@ def detect_batch(
     fixes = fixes[np.lexsort((fixes["time"], upload_of))]  # each upload's fixes in time order, stably
     wrong, sure = judge_fixes(det.cases, fixes) if len(fixes) else (np.zeros((0, 0), bool), np.zeros((0, 0), bool))
     upload_wrong = np.logical_or.reduceat(wrong.any(axis=1), starts) if len(fixes) and wrong.shape[1] else np.zeros(len(starts), bool)
-    # One merged order: by receive time, events before uploads on a tie, array order within each
-    # (the sort is stable and events come first in the concatenation).
-    times = np.concatenate((events["receive_time"], fixes["receive_time"][starts]))
-    source = np.concatenate((np.zeros(len(events), np.int8), np.ones(len(starts), np.int8)))
-    order = np.lexsort((source, times))
+    # One merged order: the records' own positions in the receive order.
+    order = np.argsort(np.concatenate((events["order"], fixes["order"][starts])), kind="stable")
     # Plain lists: indexing numpy scalars one at a time would cost more than the work.
-    ev = [events[name].tolist() for name in RECORD_DTYPE.names]  # type: ignore[union-attr]
+    ev = [events[name].tolist() for name in RECORD_DTYPE.names[1:]]  # type: ignore[index]
     up_device, up_subject, up_time, up_receive, up_seq = (
         fixes[name][starts].tolist() for name in ("device", "subject", "upload_time", "receive_time", "seq")
     )
@@ -135,7 +132,8 @@ def detect_batch(
     for k in order.tolist():
         if k < n_events:
             device_id, subject, kind, event_time, receive_time, seq, flags, value = (column[k] for column in ev)
-            det.feed((Telemetry(device_id, subject, Kind(kind), event_time, receive_time, seq, flags, value),))
+            # A kind this version does not know passes as its number: streaming ignores it too.
+            det.feed((Telemetry(device_id, subject, _KINDS.get(kind, kind), event_time, receive_time, seq, flags, value),))
             continue
         i = k - n_events
         device = admit(up_device[i], Kind.GPS_FIXES, up_seq[i], up_time[i], up_receive[i])

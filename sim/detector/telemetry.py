@@ -101,6 +101,7 @@ FIX_DTYPE = np.dtype([("time", "<f8"), ("lat", "<f8"), ("lon", "<f8"), ("accurac
 # The batch form of records other than GPS_FIXES: one row a record.
 RECORD_DTYPE = np.dtype(
     [
+        ("order", "<u8"),  # the record's position in the receive order, across both arrays
         ("device", "<u4"),
         ("subject", "<u4"),
         ("kind", "u1"),
@@ -115,6 +116,7 @@ RECORD_DTYPE = np.dtype(
 # The batch form of GPS fixes from many uploads: one row a fix, with the upload's identity.
 BATCH_FIX_DTYPE = np.dtype(
     [
+        ("order", "<u8"),  # the upload record's position in the receive order: one value an upload
         ("device", "<u4"),
         ("subject", "<u4"),
         ("upload_time", "<f8"),  # the upload record's own event time
@@ -137,19 +139,23 @@ def make_fixes(time: list[float] | np.ndarray, lat: list[float] | np.ndarray, lo
 
 def to_batch(records: list[Telemetry]) -> tuple[np.ndarray, np.ndarray]:
     """Records as the two arrays the batch API takes: events, and GPS fixes (an
-    upload's fixes contiguous). An upload with no fixes has no fix row, so it
+    upload's fixes contiguous), each row carrying its record's position in
+    ``records`` as ``order``. An upload with no fixes has no fix row, so it
     travels as an event row of kind GPS_FIXES."""
-    events = [r for r in records if r.kind is not Kind.GPS_FIXES or r.fixes is None or len(r.fixes) == 0]
+    def has_fixes(r: Telemetry) -> bool:
+        return r.kind is Kind.GPS_FIXES and r.fixes is not None and len(r.fixes) > 0
+
+    events = [(i, r) for i, r in enumerate(records) if not has_fixes(r)]
     rows = np.empty(len(events), dtype=RECORD_DTYPE)
-    for i, r in enumerate(events):
-        rows[i] = (r.device, r.subject, r.kind, r.event_time, r.receive_time, r.seq, r.flags, r.value)
-    uploads = [r for r in records if r.kind is Kind.GPS_FIXES and r.fixes is not None and len(r.fixes)]
-    fixes = np.empty(sum(len(r.fixes) for r in uploads), dtype=BATCH_FIX_DTYPE)  # type: ignore[arg-type]
+    for row, (i, r) in enumerate(events):
+        rows[row] = (i, r.device, r.subject, r.kind, r.event_time, r.receive_time, r.seq, r.flags, r.value)
+    uploads = [(i, r) for i, r in enumerate(records) if has_fixes(r)]
+    fixes = np.empty(sum(len(r.fixes) for _, r in uploads), dtype=BATCH_FIX_DTYPE)  # type: ignore[arg-type]
     at = 0
-    for r in uploads:
+    for i, r in uploads:
         n = len(r.fixes)  # type: ignore[arg-type]
         block = fixes[at : at + n]
-        block["device"], block["subject"], block["seq"] = r.device, r.subject, r.seq
+        block["order"], block["device"], block["subject"], block["seq"] = i, r.device, r.subject, r.seq
         block["upload_time"], block["receive_time"] = r.event_time, r.receive_time
         for name in FIX_DTYPE.names:  # type: ignore[union-attr]
             block[name] = r.fixes[name]  # type: ignore[index]

@@ -22,15 +22,17 @@ CASES = [
     home_case(2, 20, 21, curfew=(21, 9), area=5),
     home_case(3, 30, 31, curfew=(20, 10), area=5),
 ]
-DEVICES = {10: "unit", 20: "unit", 30: "unit", 12: "gps", 13: "alcohol"}
+DEVICES = {10: "unit", 20: "unit", 30: "unit", 12: "gps", 13: "alcohol", 99: "gps"}  # 99: no case names it
 UNIT_KINDS = [Kind.TAG_LEAVE, Kind.TAG_RETURN, Kind.STRAP_TAMPER, Kind.BODY_TAMPER, Kind.TAMPER_CLEARED, Kind.UNIT_MOVED,
               Kind.MAINS_LOST, Kind.MAINS_RESTORED, Kind.BACKUP_BATTERY_LOW, Kind.STATUS_CHECK, Kind.DEVICE_REBOOT]
-SUBJECT_OF = {10: 1, 12: 1, 13: 1, 20: 2, 30: 3}
+SUBJECT_OF = {10: 1, 12: 1, 13: 1, 20: 2, 30: 3, 99: 7}
 
 
 def make_stream(rng: np.random.Generator, n: int) -> list[Telemetry]:
-    """Records from every device family, with lateness up to hours and about 10% duplicates."""
-    receive = np.cumsum(rng.exponential(H(1.5), n)) + rng.uniform(0, H(12))
+    """Records from every device family (and a device no case names), with lateness up to
+    hours, about 10% duplicates and a fifth received in the same instant as the one before."""
+    gaps = rng.exponential(H(1.5), n) * (rng.random(n) > 0.2)
+    receive = np.cumsum(gaps) + rng.uniform(0, H(12))
     records: list[Telemetry] = []
     seqs: dict[int, int] = {}
     for t in receive:
