@@ -9,6 +9,7 @@ tracks nothing, every positive or tampered reading is an alert.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from sim.detector.alerts import AlertKey, AlertKind, Category, Severity
@@ -24,6 +25,7 @@ class AlcoholRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
         self._positive_run: dict[int, tuple[int, float]] = {}  # device -> (readings in a row, first one's time)
+        self._newest: dict[int, float] = {}  # device -> event time of the newest reading applied
 
     def on_reading(self, device: DeviceState, r: Telemetry) -> None:
         det = self.det
@@ -36,6 +38,9 @@ class AlcoholRule:
             if tampered:
                 self._raise(None, device, AlertKind.ALCOHOL_TAMPER, Severity.MEDIUM, r.event_time, "sensor tamper")
             return
+        if r.event_time <= self._newest.get(dev, -math.inf):
+            return  # older than readings already applied: it cannot break a run or close an alert now
+        self._newest[dev] = r.event_time
         drink_key = (subject, AlertKind.ALCOHOL, dev)
         if positive:
             count, first = self._positive_run.get(dev, (0, r.event_time))

@@ -14,6 +14,7 @@ every status that reports a problem is an alert.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -78,6 +79,8 @@ class GpsRule:
         self.det = det
         self._zones: dict[int, ZoneArrays] = {}
         self._runs: dict[int, dict[int, _Run]] = {}  # subject -> zone id -> a run or open alert
+        self._newest_fix: dict[int, float] = {}  # subject -> time of the newest fix judged
+        self._newest_status: dict[int, float] = {}  # device -> event time of the newest status applied
         self._no_fix_since: dict[int, float] = {}
         self._last_charge: dict[int, float] = {}
         if det.policy.charge_window_s > 0:
@@ -119,9 +122,19 @@ class GpsRule:
         """An upload whose fixes are already judged against the subject's zones (columns in zone order)."""
         self.det.stats.fixes += len(verdicts.times)
         zones = self.zones_of(device.case)
-        if zones is None:
+        if zones is None or not len(verdicts.times):
             return
-        if not verdicts.wrong.any() and not self.tracking(device.case.subject):
+        subject = device.case.subject
+        newest = self._newest_fix.get(subject, -math.inf)
+        if verdicts.times[0] <= newest:
+            # Fixes older than ones already judged come late (a resent or held upload): counted, but
+            # they must not break or close a run of newer fixes.
+            keep = verdicts.times > newest
+            verdicts = Verdicts(verdicts.times[keep], verdicts.wrong[keep], verdicts.sure[keep])
+            if not len(verdicts.times):
+                return
+        self._newest_fix[subject] = float(verdicts.times[-1])
+        if not verdicts.wrong.any() and not self.tracking(subject):
             return  # the common case: nothing wrong now, nothing open from before
         for j in range(len(zones.ids)):
             self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), verdicts.times, verdicts.wrong[:, j], verdicts.sure[:, j])
@@ -176,9 +189,12 @@ class GpsRule:
     def on_status(self, device: DeviceState, r: Telemetry) -> None:
         det = self.det
         flags, subject, dev = r.flags, device.case.subject, device.fitted.device
-        device.battery_low = bool(flags & GPS_BATTERY_LOW)
         if flags & GPS_CHARGING:  # a late status about an older charge must not move the last charge back
             self._last_charge[dev] = max(self._last_charge.get(dev, r.event_time), r.event_time)
+        if r.event_time < self._newest_status.get(dev, -math.inf):
+            return  # older than the state already known: it cannot open or close a condition now
+        self._newest_status[dev] = r.event_time
+        device.battery_low = bool(flags & GPS_BATTERY_LOW)
         self._condition(device, r, AlertKind.GPS_BATTERY_LOW, bool(flags & GPS_BATTERY_LOW), Category.EQUIPMENT, Severity.LOW, f"battery {r.value:.0f}%")
         self._condition(device, r, AlertKind.GPS_STRAP, bool(flags & GPS_STRAP_OPEN), Category.BREACH, Severity.HIGH, "strap open")
         moving_blind = bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST

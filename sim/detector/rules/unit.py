@@ -92,6 +92,9 @@ class UnitRule:
             key = (subject, kind, 0)
             if r.flags & _TAMPER_FLAGS[kind]:
                 continue  # this tamper's flag is still set: the clear was another's
+            current = det.book.held.get(key) or det.book.open.get(key)
+            if current is not None and r.event_time < current.event_time:
+                continue  # a clear from before this tamper began: a late record, not its end
             held = det.book.held.get(key)
             if held is not None and r.flags & UNIT_TAG_PRESENT and r.event_time - held.event_time <= det.policy.tamper_confirm_s:
                 det.book.held.pop(key)
@@ -124,6 +127,8 @@ class UnitRule:
 
     def on_mains_restored(self, unit: DeviceState, r: Telemetry) -> None:
         self.observe(unit, r, on_backup=False)
+        if unit.on_backup:
+            return  # a late restore, older than the cut that is in force
         for kind in (AlertKind.MAINS_LOST, AlertKind.BACKUP_BATTERY_LOW):
             self.det.book.close((unit.case.subject, kind, unit.fitted.device), self.det.now, r.event_time, "mains restored")
 

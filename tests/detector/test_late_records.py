@@ -1,0 +1,78 @@
+"""A record older than what a rule already knows cannot open, break or close its condition now.
+
+Store-and-forward makes late records normal (docs/telemetry.md); each case here is one the
+rules once got wrong: a stale record closed a current alert, sometimes before it began.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from timeline import ALCOHOL, GPS, UNIT, H, Timeline, home_case
+
+from sim.detector import AlertKind, Kind, Zone
+from sim.detector.telemetry import GPS_STRAP_OPEN, TAG_CASE_OPEN, UNIT_ON_BACKUP, UNIT_TAG_PRESENT, make_fixes
+from sim.policies import load_policy
+
+HOME = (51.5, -0.1)
+AWAY_ZONE = Zone(2, False, 51.51, -0.1, 300.0)
+
+
+def policy() -> object:
+    return dataclasses.replace(
+        load_policy("standard"), never_heard_s=0.0, charge_window_s=0.0, no_contact_base_unit_s=H(999),
+        no_contact_gps_s=H(999), no_contact_alcohol_s=H(999), zone_consecutive_fixes=3, zone_use_accuracy=False,
+        alcohol_confirm_readings=2, tamper_confirm_s=900.0,
+    )
+
+
+def fixes_at(times: list[float], inside: bool) -> np.ndarray:
+    lat = AWAY_ZONE.lat if inside else HOME[0]
+    return make_fixes(times, [lat] * len(times), [AWAY_ZONE.lon] * len(times), [5.0] * len(times))
+
+
+def test_an_older_upload_of_fixes_outside_does_not_close_a_zone_alert() -> None:
+    tl = Timeline(cases=[home_case(gps=GPS, zones=[AWAY_ZONE])], policy=policy())  # type: ignore[arg-type]
+    tl.push(1000.0, GPS, Kind.GPS_FIXES, seq=5, fixes=fixes_at([700.0, 800.0, 900.0, 1000.0], inside=True))
+    tl.push(1200.0, GPS, Kind.GPS_FIXES, seq=4, event_time=520.0, fixes=fixes_at([400.0, 460.0, 520.0], inside=False))
+    tl.run(H(1))
+    (alert,) = tl.alerts(AlertKind.EXCLUSION_ZONE)
+    assert (alert.event_time, alert.closed_at) == (700.0, None)
+
+
+def test_a_stale_status_does_not_close_a_strap_alert() -> None:
+    tl = Timeline(cases=[home_case(gps=GPS)], policy=policy())  # type: ignore[arg-type]
+    tl.push(1000.0, GPS, Kind.GPS_STATUS, flags=GPS_STRAP_OPEN, value=80)
+    tl.push(1010.0, GPS, Kind.GPS_STATUS, event_time=900.0, value=80)  # from before the strap opened
+    tl.run(H(1))
+    (alert,) = tl.alerts(AlertKind.GPS_STRAP)
+    assert alert.closed_at is None
+
+
+def test_a_stale_negative_reading_does_not_close_a_drinking_alert() -> None:
+    tl = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=policy())  # type: ignore[arg-type]
+    tl.push(1800.0, ALCOHOL, Kind.ALCOHOL_READING, value=40).push(3600.0, ALCOHOL, Kind.ALCOHOL_READING, value=45)
+    tl.push(4100.0, ALCOHOL, Kind.ALCOHOL_READING, event_time=0.0, value=0)
+    tl.run(H(2))
+    (alert,) = tl.alerts(AlertKind.ALCOHOL)
+    assert (alert.event_time, alert.closed_at) == (1800.0, None)
+
+
+def test_a_late_mains_restored_from_before_the_cut_does_not_close_it() -> None:
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(100.0, UNIT, Kind.MAINS_LOST, flags=UNIT_ON_BACKUP)
+    tl.push(120.0, UNIT, Kind.MAINS_RESTORED, event_time=50.0)
+    tl.run(H(1))
+    (alert,) = tl.alerts(AlertKind.MAINS_LOST)
+    assert alert.closed_at is None
+    assert tl.detector.devices[UNIT].on_backup
+
+
+def test_a_clear_from_before_a_tamper_is_not_its_end() -> None:
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(1000.0, UNIT, Kind.BODY_TAMPER, flags=TAG_CASE_OPEN | UNIT_TAG_PRESENT)
+    tl.push(1010.0, UNIT, Kind.TAMPER_CLEARED, event_time=500.0, flags=UNIT_TAG_PRESENT)
+    tl.run(H(1))
+    (alert,) = tl.alerts(AlertKind.BODY_TAMPER)
+    assert (alert.category.value, alert.raised_at) == ("breach", 1900.0)
