@@ -128,6 +128,7 @@ def detect_batch(
         fixes[name][starts].tolist() for name in ("device", "subject", "upload_time", "receive_time", "seq")
     )
     edges, judged_wrong = bounds.tolist(), upload_wrong.tolist()
+    last_fix = fixes["time"][bounds[1:] - 1].tolist() if len(fixes) else []
     n_events, admit, gps = len(events), det.admit_fields, det.gps
     for k in order.tolist():
         if k < n_events:
@@ -141,7 +142,7 @@ def detect_batch(
             continue
         a, b = edges[i], edges[i + 1]
         if not judged_wrong[i] and not gps.tracking(up_subject[i]):
-            det.stats.fixes += b - a
+            gps.judged_clean(up_subject[i], b - a, last_fix[i])
             continue
         record = Telemetry(up_device[i], up_subject[i], Kind.GPS_FIXES, up_time[i], up_receive[i], up_seq[i])
         nz = len(device.case.zones)

@@ -139,6 +139,13 @@ class GpsRule:
         for j in range(len(zones.ids)):
             self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), verdicts.times, verdicts.wrong[:, j], verdicts.sure[:, j])
 
+    def judged_clean(self, subject: int, fixes: int, newest: float) -> None:
+        """An upload judged with nothing wrong, for a subject with nothing open: ``on_judged``
+        would only count it and note its newest fix, so the batch path calls this instead."""
+        self.det.stats.fixes += fixes
+        if newest > self._newest_fix.get(subject, -math.inf):
+            self._newest_fix[subject] = newest
+
     def tracking(self, subject: int) -> bool:
         """Whether any zone of ``subject`` has a run of wrong fixes or an open alert."""
         return subject in self._runs
