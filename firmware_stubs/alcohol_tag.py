@@ -85,15 +85,14 @@ class AlcoholTag(Device):
         return min(self._next_reading, self._next_upload)
 
     def _configure(self, config: Config) -> None:
-        # A zero interval would schedule without end; like the RF tag, ignore it.
-        reading_ms = config.params.get(ConfigParam.READING_INTERVAL_MS)
-        if reading_ms:
-            self._reading_interval = reading_ms / 1000
-            self._next_reading = min(self._next_reading, self.now + self._reading_interval)
-        upload_ms = config.params.get(ConfigParam.UPLOAD_INTERVAL_MS)
-        if upload_ms:
-            self._upload_interval = upload_ms / 1000
-            self._next_upload = min(self._next_upload, self.now + self._upload_interval)
+        reading = config.interval_s(ConfigParam.READING_INTERVAL_MS)
+        if reading is not None:
+            self._reading_interval = reading
+            self._next_reading = min(self._next_reading, self.now + reading)
+        upload = config.interval_s(ConfigParam.UPLOAD_INTERVAL_MS)
+        if upload is not None:
+            self._upload_interval = upload
+            self._next_upload = min(self._next_upload, self.now + upload)
         threshold = config.params.get(ConfigParam.TAC_THRESHOLD_MG_DL)
         if threshold is not None:
             self._threshold = threshold

@@ -141,13 +141,13 @@ class BaseUnit(Device):
         return min((at for at, _ in self._due()), default=math.inf)
 
     def _configure(self, config: Config) -> None:
-        status_ms = config.params.get(ConfigParam.STATUS_INTERVAL_MS)
-        if status_ms:
-            self.status_interval_s = status_ms / 1000
-            self._next_status = min(self._next_status, self.now + self.status_interval_s)
-        leave_ms = config.params.get(ConfigParam.LEAVE_TIME_MS)
-        if leave_ms:
-            self.leave_time_s = leave_ms / 1000
+        status = config.interval_s(ConfigParam.STATUS_INTERVAL_MS)
+        if status is not None:
+            self.status_interval_s = status
+            self._next_status = min(self._next_status, self.now + status)
+        leave = config.interval_s(ConfigParam.LEAVE_TIME_MS)
+        if leave is not None:
+            self.leave_time_s = leave
         if config.curfews:
             self.curfews = config.curfews
 

@@ -180,9 +180,9 @@ class Device:
                 if isinstance(message, TimeSync):
                     self.clock.set_to(self.now, message.time_ms)
                 else:
-                    timeout_ms = message.params.get(ConfigParam.RETRANSMIT_TIMEOUT_MS)
-                    if timeout_ms is not None:
-                        self.queue.set_retransmit_timeout(timeout_ms / 1000)
+                    timeout = message.interval_s(ConfigParam.RETRANSMIT_TIMEOUT_MS)
+                    if timeout is not None:
+                        self.queue.set_retransmit_timeout(timeout)
                     self._configure(message)
             self._send_unsequenced(UPLINK, Ack(frame.seq))
         else:

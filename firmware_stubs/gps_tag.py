@@ -177,7 +177,8 @@ class GpsTag(Device):
     def _configure(self, config: Config) -> None:
         """Intervals given (and non-zero) replace the current ones; zones and curfews
         are replaced wholesale, as a CONFIG carries the full set."""
-        changes = {name: config.params[key] / 1000 for key, name in _CONFIGURABLE.items() if config.params.get(key)}
+        given = {name: config.interval_s(key) for key, name in _CONFIGURABLE.items()}
+        changes = {name: seconds for name, seconds in given.items() if seconds is not None}
         self.params = replace(self.params, **changes)
         self.zones = config.zones
         self.curfews = config.curfews

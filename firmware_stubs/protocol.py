@@ -450,6 +450,12 @@ class Config:
     curfews: tuple[CurfewWindow, ...] = ()
     zones: tuple[Zone, ...] = ()
 
+    def interval_s(self, param: ConfigParam) -> float | None:
+        """A time parameter in seconds, or None when absent. Zero counts as absent: a zero
+        interval would schedule without end, so every device leaves its own in place."""
+        ms = self.params.get(param)
+        return ms / 1000 if ms else None
+
     def pack(self) -> bytes:
         for name, items in (("params", self.params), ("curfews", self.curfews), ("zones", self.zones)):
             _check_range(f"number of {name}", len(items), 0, 0xFF)

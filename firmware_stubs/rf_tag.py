@@ -86,10 +86,10 @@ class RfTag(Device):
         return self._next_beacon if self.battery_pct > 0 else math.inf
 
     def _configure(self, config: Config) -> None:
-        interval_ms = config.params.get(ConfigParam.BEACON_INTERVAL_MS)
-        if interval_ms:
-            self._interval = (interval_ms / 1000, interval_ms / 1000)
-            self._next_beacon = min(self._next_beacon, self.now + interval_ms / 1000)
+        interval = config.interval_s(ConfigParam.BEACON_INTERVAL_MS)
+        if interval is not None:
+            self._interval = (interval, interval)
+            self._next_beacon = min(self._next_beacon, self.now + interval)
 
     def _on_ack(self, seq: int) -> None:
         for flag, first_seq in list(self._latched.items()):

@@ -118,6 +118,3 @@ class CaseBook:
                 if fitted.device in self.device_of:
                     raise ValueError(f"device {fitted.device} is fitted to two subjects")
                 self.device_of[fitted.device] = (case, fitted)
-
-    def __len__(self) -> int:
-        return len(self.by_subject)

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sim.detector.alerts import Alert, AlertBook, AlertKey, AlertKind, AlertUpdate
-from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
+from sim.detector.cases import Case, CaseBook, FittedDevice
 from sim.detector.policy import Policy
 from sim.detector.telemetry import Kind, Telemetry
 from sim.detector.timers import Timers
@@ -207,10 +207,4 @@ class Detector:
             return f"mains lost at base unit {unit.fitted.device}"
         if 0 <= event_time - unit.rebooted_at <= self.policy.reboot_inhibit_s:
             return f"base unit {unit.fitted.device} rebooted"
-        return None
-
-    def unit_of(self, case: Case) -> DeviceState | None:
-        for fitted in case.devices:
-            if fitted.kind is DeviceKind.BASE_UNIT:
-                return self.devices[fitted.device]
         return None

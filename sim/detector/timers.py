@@ -18,15 +18,9 @@ class Timers:
         self.heap: list[tuple[float, int, Callable[[Any], None], Any]] = []
         self._order = 0  # ties fire in the order they were set
 
-    def __len__(self) -> int:
-        return len(self.heap)
-
     def at(self, due: float, action: Callable[[Any], None], arg: Any) -> None:
         heapq.heappush(self.heap, (due, self._order, action, arg))
         self._order += 1
-
-    def next_due(self) -> float:
-        return self.heap[0][0] if self.heap else float("inf")
 
     def pop_due(self, now: float) -> tuple[float, Callable[[Any], None], Any] | None:
         """The earliest timer due before ``now``, removed; None if none is."""
