@@ -178,7 +178,8 @@ class Detector:
             self.stats.late += 1
         elif event_time > subject.newest_event:
             subject.newest_event = event_time
-        device.last_heard = t
+        if device.last_heard is None or t > device.last_heard:  # the batch path may have noted a later upload
+            device.last_heard = t
         if device.silence_alert or (not device.silence_armed and device.silent_after is not None):
             self.contact.heard_again(device, t, event_time)
         return device

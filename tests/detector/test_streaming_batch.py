@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.detector import Alert, Detector, Kind, Telemetry, Zone
 from sim.policies import load_policy
-from sim.detector.batch import detect_batch
+from sim.detector.batch import detect_batch, plan_runs, upload_bounds
 from sim.detector.telemetry import make_fixes, to_batch
 from timeline import H, home_case
 
@@ -28,11 +28,16 @@ UNIT_KINDS = [Kind.TAG_LEAVE, Kind.TAG_RETURN, Kind.STRAP_TAMPER, Kind.BODY_TAMP
 SUBJECT_OF = {10: 1, 12: 1, 13: 1, 20: 2, 30: 3, 99: 7}
 
 
-def make_stream(rng: np.random.Generator, n: int) -> list[Telemetry]:
+def make_stream(rng: np.random.Generator, n: int, gps_runs: bool = False) -> list[Telemetry]:
     """Records from every device family (and a device no case names), with lateness up to
-    hours, about 10% duplicates and a fifth received in the same instant as the one before."""
-    gaps = rng.exponential(H(1.5), n) * (rng.random(n) > 0.2)
+    hours, about 10% duplicates and a fifth received in the same instant as the one before.
+    ``gps_runs``: mostly a GPS tag's frequent uploads near home, the runs the batch path
+    applies at once, with the other devices' records falling between them."""
+    mean_gap = 600.0 if gps_runs else H(1.5)
+    gaps = rng.exponential(mean_gap, n) * (rng.random(n) > 0.2)
     receive = np.cumsum(gaps) + rng.uniform(0, H(12))
+    devices = list(DEVICES)
+    weights = np.array([8.0 if d == 12 else 1.0 for d in devices]) if gps_runs else np.ones(len(devices))
     records: list[Telemetry] = []
     seqs: dict[int, int] = {}
     for t in receive:
@@ -40,21 +45,22 @@ def make_stream(rng: np.random.Generator, n: int) -> list[Telemetry]:
             r = records[int(rng.integers(len(records)))]
             records.append(dataclasses.replace(r, receive_time=float(t)))
             continue
-        device = int(rng.choice(list(DEVICES)))
+        device = int(rng.choice(devices, p=weights / weights.sum()))
         seq = seqs.get(device, -1) + 1
         seqs[device] = seq
-        event = float(t - rng.choice([0.0, rng.uniform(0, 60), rng.uniform(0, H(8))]))
-        kind, flags, value, fixes = _payload(rng, DEVICES[device], event)
+        event = float(t - rng.choice([0.0, rng.uniform(0, 60), rng.uniform(0, H(8))], p=[0.6, 0.3, 0.1] if gps_runs else None))
+        kind, flags, value, fixes = _payload(rng, DEVICES[device], event, spread=0.0005 if gps_runs else 0.01)
         records.append(Telemetry(device, SUBJECT_OF[device], kind, event, float(t), seq % 65536, flags, value, fixes))
     return records
 
 
 @st.composite
 def streams(draw: st.DrawFn) -> list[Telemetry]:
-    return make_stream(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), draw(st.integers(1, 60)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return make_stream(rng, draw(st.integers(1, 60)), gps_runs=draw(st.booleans()))
 
 
-def _payload(rng: np.random.Generator, family: str, event: float) -> tuple[Kind, int, float, np.ndarray | None]:
+def _payload(rng: np.random.Generator, family: str, event: float, spread: float) -> tuple[Kind, int, float, np.ndarray | None]:
     if family == "unit":
         return Kind(rng.choice(UNIT_KINDS)), int(rng.integers(0, 1 << 12)), float(rng.integers(0, 101)), None
     if family == "alcohol":
@@ -62,8 +68,8 @@ def _payload(rng: np.random.Generator, family: str, event: float) -> tuple[Kind,
     if rng.random() < 0.4:
         return Kind.GPS_STATUS, int(rng.integers(0, 64)), float(rng.integers(0, 101)), None
     k = int(rng.integers(0, 12))  # an empty upload now and then
-    fixes = make_fixes(event - np.sort(rng.uniform(0, 600, k)), HOME[0] + rng.normal(0, 0.01, k),
-                       HOME[1] + rng.normal(0, 0.01, k), rng.uniform(3, 60, k))
+    fixes = make_fixes(event - np.sort(rng.uniform(0, 600, k)), HOME[0] + rng.normal(0, spread, k),
+                       HOME[1] + rng.normal(0, spread, k), rng.uniform(3, 60, k))
     return Kind.GPS_FIXES, 0, 0.0, fixes
 
 
@@ -105,3 +111,20 @@ def test_the_streams_exercise_the_rules() -> None:
         det.advance(records[-1].receive_time + H(30))
         kinds |= {a.kind.value for a in det.alerts}
     assert len(kinds) >= 8, kinds
+
+
+def test_the_gps_streams_make_runs_for_the_batch_path() -> None:
+    """Guard: the ``gps_runs`` streams must give the batch path runs to apply at once, with
+    other records between their uploads, or the property above would not test them."""
+    members = interleaved = 0
+    for seed in range(40):
+        records = make_stream(np.random.default_rng(seed), 60, gps_runs=True)
+        events, fixes = to_batch(records)
+        det = Detector(load_policy("standard"), CASES, 0.0)
+        bounds = upload_bounds(fixes)
+        runs = plan_runs(det, events, fixes, bounds, np.ones(len(bounds) - 1, bool))
+        members += sum(runs.uploads)
+        firsts = {r: fixes["order"][bounds[i]] for i, r in enumerate(runs.lead) if r >= 0}
+        lasts = {r: fixes["order"][bounds[i]] for i, r in enumerate(runs.member) if r >= 0}  # the run's last upload wins
+        interleaved += sum(((events["order"] > first) & (events["order"] < lasts[r])).sum() for r, first in firsts.items())
+    assert members >= 200 and interleaved >= 200, (members, interleaved)

@@ -52,7 +52,12 @@ class ContactRule:
                 self.det.book.close((device.case.subject, kind, device.fitted.device), receive_time, event_time, "heard again")
         if not device.silence_armed:
             device.silence_armed = True
-            self.det.timers.at(receive_time + threshold, self._silence_due, device)
+            self.det.timers.at(receive_time + threshold, self._silence_due, device, self._tie(device))
+
+    @staticmethod
+    def _tie(device: DeviceState) -> int:
+        """Silences judged at one moment come after every other deadline then, by device."""
+        return 1 + device.fitted.device
 
     def _silence_due(self, device: DeviceState) -> None:
         device.silence_armed = False
@@ -61,7 +66,7 @@ class ContactRule:
         due = device.last_heard + device.silent_after
         if due > self.det.now:
             device.silence_armed = True
-            self.det.timers.at(due, self._silence_due, device)
+            self.det.timers.at(due, self._silence_due, device, self._tie(device))
             return
         # Silent: raised once, then quiet until the device is heard (which re-arms it).
         det, at = self.det, self.det.now
