@@ -7,10 +7,11 @@ No domain figure is written in code: every default comes from
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypeVar, get_args, get_origin, get_type_hints
 
 T = TypeVar("T")
 
@@ -60,6 +61,18 @@ def build(cls: type[T], table: Any, where: str) -> T:
 
 
 def _coerce(hint: Any, value: Any, where: str) -> Any:
+    if dataclasses.is_dataclass(hint):
+        try:
+            return build(hint, value, where)
+        except ParamsError:
+            raise
+        except ValueError as exc:  # the nested table's own checks: name the table, not only its key
+            raise ParamsError(f"{where}: {exc}") from None
+    if get_origin(hint) is tuple:
+        item = get_args(hint)[0]
+        if not isinstance(value, list):
+            raise ParamsError(f"{where}: expected a list, got {value!r}")
+        return tuple(_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value))
     if hint is bool:
         if not isinstance(value, bool):
             raise ParamsError(f"{where}: expected true or false, got {value!r}")
@@ -68,6 +81,8 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
         ok = isinstance(value, int) if hint is int else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok:
             raise ParamsError(f"{where}: expected {'a whole number' if hint is int else 'a number'}, got {value!r}")
+        if isinstance(value, float) and not math.isfinite(value):  # TOML allows nan and inf; no parameter means either
+            raise ParamsError(f"{where}: expected a finite number, got {value!r}")
         if value < 0:
             raise ParamsError(f"{where}: must not be negative, got {value!r}")
         return hint(value)
