@@ -268,9 +268,13 @@ def make_fixes(
 
 
 def _fixes_out_of_range(fixes: np.ndarray) -> str | None:
-    if np.any(np.abs(fixes["lat_e7"].astype(np.int64)) > LAT_E7_MAX):
+    if not len(fixes):
+        return None
+    # Extremes, not abs(): abs of the most negative i32 overflows.
+    lat, lon = fixes["lat_e7"], fixes["lon_e7"]
+    if lat.min() < -LAT_E7_MAX or lat.max() > LAT_E7_MAX:
         return "latitude beyond +/-90 degrees"
-    if np.any(np.abs(fixes["lon_e7"].astype(np.int64)) > LON_E7_MAX):
+    if lon.min() < -LON_E7_MAX or lon.max() > LON_E7_MAX:
         return "longitude beyond +/-180 degrees"
     return None
 

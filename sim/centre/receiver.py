@@ -115,8 +115,11 @@ class Receiver:
     own record; its ack tracking starts again from "before 0".
     """
 
-    def __init__(self, cases: CaseBook) -> None:
+    def __init__(self, cases: CaseBook, acks: bool = True) -> None:
+        """``acks=False`` for a fleet simulation whose links model the acks themselves
+        (``sim.world.uplink``): tracking goes on, no ack frames are built."""
         self.cases = cases
+        self.acks = acks
         self.stats = ReceiverStats()
         self.set_aside: deque[SetAside] = deque(maxlen=SET_ASIDE_KEEP)
         self._decoders: dict[Hashable, StreamDecoder] = {}
@@ -210,6 +213,8 @@ class Receiver:
                 track.newest, track.newest_event_ms = seq, frame.event_time_ms
             if seq_diff(seq, track.acked_upto) == 1:
                 track.acked_upto = seq
+        if not self.acks:
+            return
         now_ms = max(0, round(now * 1000))
         ack = encode_frame(Frame(frame.device_id, 0, now_ms, Ack(track.acked_upto)))
         self._acks.setdefault(link, bytearray()).extend(ack)

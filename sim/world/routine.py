@@ -1,0 +1,90 @@
+"""What each subject really does, day by day: trips out, late returns, missed nights,
+zone entries, strap removals, drinking and flat batteries.
+
+A compliant day: home through the curfew, perhaps out for part of the day,
+back before the curfew starts (weekends differ in how often they go out).
+Traits bend it: a late returner now and then comes back after the curfew has
+started (minutes to hours, lognormal), a night misser stays out a whole
+night, a zone enterer's trip now and then ends inside an exclusion zone.
+Everything is drawn from the subject's own routine stream.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.scenario import Scenario
+from sim.world.draws import DAY_S, HOUR_S, MINUTE_S, episodes, lognormal, poisson_times
+from sim.world.population import Subject
+from sim.world.track import Trip
+
+WEEK_DAYS = 7.0
+# The run starts on day 0, a Thursday (the detector's curfew arithmetic counts from 1970-01-01).
+SATURDAY, SUNDAY = 2, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Life:
+    """A subject's whole run: trips (home between them) and the episodes of their traits."""
+
+    trips: tuple[Trip, ...]
+    removals: np.ndarray  # (n, 2) strap off intervals
+    drinking: np.ndarray  # (n, 2) episode start and peak TAC (mg/dl)
+    flat: np.ndarray  # (n, 2) GPS tag flat intervals (not charged)
+
+
+def live(subject: Subject, scenario: Scenario, rng: np.random.Generator) -> Life:
+    end = scenario.days * DAY_S
+    routine, b = scenario.routine, scenario.behaviour
+    days = math.ceil(scenario.days)
+    late_days = set(np.flatnonzero(rng.random(days) < b.late_nights_per_week / WEEK_DAYS).tolist()) if subject.traits.late_returner else set()
+    missed_days = set(np.flatnonzero(rng.random(days) < b.missed_nights_per_week / WEEK_DAYS).tolist()) if subject.traits.night_misser else set()
+    zone_days = set(np.flatnonzero(rng.random(days) < b.zone_entries_per_week / WEEK_DAYS).tolist()) if subject.traits.zone_enterer else set()
+    trips: list[Trip] = []
+    back = -math.inf  # when the last trip ended
+    for day in range(days):
+        base = day * DAY_S
+        weekend = day % 7 in (SATURDAY, SUNDAY)
+        curfew = subject.curfew
+        if curfew is not None:
+            free_from = base + (curfew.start_s + curfew.duration_s) - DAY_S  # yesterday's window ends today
+            if free_from < base:
+                free_from += DAY_S
+            next_start = base + curfew.start_s if base + curfew.start_s > free_from else base + curfew.start_s + DAY_S
+        else:
+            free_from, next_start = base + routine.day_starts_h * HOUR_S, base + routine.day_ends_h * HOUR_S
+        goes_out = rng.random() < (routine.out_share_weekend if weekend else routine.out_share_weekday)
+        if not goes_out and day not in late_days | missed_days | zone_days:
+            continue
+        leave = free_from + rng.uniform(routine.leave_after_curfew_h_min, routine.leave_after_curfew_h_max) * HOUR_S
+        home_by = next_start - rng.uniform(routine.home_before_curfew_min_minutes, routine.home_before_curfew_max_minutes) * MINUTE_S
+        if day in missed_days and curfew is not None:
+            home_by = next_start + curfew.duration_s + rng.uniform(0.0, 2 * HOUR_S)
+        elif day in late_days:
+            home_by = next_start + lognormal(rng, b.late_minutes_median, b.late_minutes_sigma) * MINUTE_S
+        if leave <= back + routine.at_home_min_minutes * MINUTE_S or home_by <= leave or leave >= end:
+            continue
+        bearing = rng.uniform(0.0, 2 * math.pi)
+        distance = rng.uniform(routine.trip_distance_min_m, routine.trip_distance_max_m)
+        destination = (subject.home[0] + distance * math.cos(bearing), subject.home[1] + distance * math.sin(bearing))
+        if day in zone_days:
+            zone = subject.exclusions[int(rng.integers(len(subject.exclusions)))]
+            destination = (zone.x, zone.y)
+        travel = math.dist(subject.home, destination) / routine.speed_m_s
+        dwell = home_by - leave - 2 * travel
+        if day in zone_days:
+            dwell = min(dwell, lognormal(rng, b.zone_minutes_median, b.duration_sigma) * MINUTE_S)
+        if dwell <= 0:
+            continue
+        trips.append(Trip(leave, destination, dwell, routine.speed_m_s))
+        back = leave + 2 * travel + dwell
+    removals = episodes(rng, b.removals_per_week, b.removal_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.strap_remover else np.empty((0, 2))
+    flat = episodes(rng, b.flat_episodes_per_week, b.flat_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.non_charger else np.empty((0, 2))
+    drinking = np.empty((0, 2))
+    if subject.traits.drinker:
+        starts = poisson_times(rng, b.drinking_episodes_per_week, end)
+        drinking = np.column_stack((starts, b.peak_tac_mg_dl_median * np.exp(b.duration_sigma * rng.standard_normal(len(starts)))))
+    return Life(tuple(trips), removals, drinking, flat)
