@@ -125,15 +125,17 @@ class Receiver:
         self._decoders: dict[Hashable, StreamDecoder] = {}
         self._acks: dict[Hashable, bytearray] = {}
         self._tracks: dict[int, _SeqTrack] = {}
+        self._rejections_counted: dict[Hashable, Counter[Rejection]] = {}  # per link, of its decoder's tally
 
     def receive(self, link: Hashable, data: bytes, now: float) -> list[Telemetry]:
         """Records for the frames completed by ``data`` on ``link``, received at ``now`` (seconds)."""
         decoder = self._decoders.get(link)
         if decoder is None:
             decoder = self._decoders[link] = StreamDecoder()
-        rejected_before = decoder.stats.rejected.copy()
+        rejected_before = decoder.stats.rejected_total
         frames = decoder.feed(data)
-        self._take_rejections(link, decoder, rejected_before)
+        if decoder.stats.rejected_total != rejected_before:
+            self._take_rejections(link, decoder, decoder.stats.rejected_total - rejected_before)
         records: list[Telemetry] = []
         for frame in frames:
             self.stats.frames += 1
@@ -152,13 +154,12 @@ class Receiver:
 
     # --- internals -----------------------------------------------------------------
 
-    def _take_rejections(self, link: Hashable, decoder: StreamDecoder, before: Counter[Rejection]) -> None:
-        new = decoder.stats.rejected - before
-        if not new:
-            return
-        self.stats.rejected.update(new)
-        # The decoder keeps its last few rejects; the newest ``n`` are this chunk's.
-        n = min(new.total(), len(decoder.recent_rejects))
+    def _take_rejections(self, link: Hashable, decoder: StreamDecoder, count: int) -> None:
+        counted = self._rejections_counted.setdefault(link, Counter())
+        self.stats.rejected.update(decoder.stats.rejected - counted)
+        counted.update(decoder.stats.rejected - counted)
+        # The decoder keeps its last few rejects; the newest ``count`` are this chunk's.
+        n = min(count, len(decoder.recent_rejects))
         for reason, raw in list(decoder.recent_rejects)[len(decoder.recent_rejects) - n :]:
             self.set_aside.append(SetAside(link, reason.name.lower(), raw.hex()))
 
