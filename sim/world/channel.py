@@ -42,11 +42,12 @@ What is exact and what is approximated in the fleet sampler:
   number of such runs over the whole call is below ``tolerance`` (a union bound), so its output
   differs from the exact one with probability below ``tolerance``; otherwise it walks every
   heard beacon of that state, which is exact and slower. For the shipped suppliers
-  (loss_good 1 to 2%, leave after at least 20 beacons) the bound is below 1e-25 a beacon.
+  (loss_good 1 to 2%, leave after at least 20 beacons) the bound is about 5e-33 a beacon.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -186,7 +187,9 @@ def spurious_leaves_with_interval(channel: RfChannel, at_home: np.ndarray, inter
     budget = _budget(spans[:, 1] - spans[:, 0], interval_min_s)
     # Smallest index gap between heard beacons whose silence can reach the leave time.
     d_min = max(1, math.ceil(leave_time_s / interval_max_s))
-    walk = tuple(_must_walk(loss, d_min, int(budget.sum()), tolerance) for loss in (channel.loss_good, channel.loss_bad))
+    beacons = int(budget.sum())
+    walk = (_must_walk(channel.loss_good, d_min, beacons, tolerance),
+            _must_walk(channel.loss_bad, d_min, beacons, tolerance))
     pairs, rows = [], []
     for lo, hi in _chunks(budget):
         p, r = _chunk_leaves(channel, spans[lo:hi], budget[lo:hi], interval_min_s, interval_max_s, leave_time_s,
@@ -226,7 +229,7 @@ def _chunks(budget: np.ndarray) -> list[tuple[int, int]]:
             total = 0
         total += b
     bounds.append(len(budget))
-    return [(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True) if hi > lo]
+    return [(lo, hi) for lo, hi in itertools.pairwise(bounds) if hi > lo]
 
 
 def _cover(totals: np.ndarray, draw: Callable[[int], np.ndarray], mean: float, sd: float
@@ -377,6 +380,7 @@ def _chunk_leaves(channel: RfChannel, spans: np.ndarray, budget: np.ndarray, int
     before = cum[head] - step[head]
     times = spans[a_int, 0] + cum - np.repeat(before, np.diff(np.append(head, len(a_int))))
     # Consecutive heard beacons j, j+1 in one interval.
-    leave = (~new[1:]) & (~a_gap[:-1]) & (d[1:] >= d_min) & (step[1:] >= leave_time_s) & (times[1:] < spans[a_int[1:], 1])
+    leave = ((~new[1:]) & (~a_gap[:-1]) & (d[1:] >= d_min) & (step[1:] >= leave_time_s)
+             & (times[1:] < spans[a_int[1:], 1]))
     j = np.flatnonzero(leave)
     return np.column_stack((times[j] + leave_time_s, times[j + 1])), a_int[j]

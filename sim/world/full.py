@@ -56,16 +56,15 @@ from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice
 from sim.detector.telemetry import Kind, Telemetry
 from sim.scenario import Link, RfChannel
-from sim.world.intervals import complement
+from sim.world.intervals import EMPTY, complement
 from sim.world.population import Slot, device_id
+from sim.world.streams import Streams
 
 # The first key of every full-fidelity stream: clear of ``sim.world.streams.Branch`` (0-2),
 # so a full-fidelity run and a fleet run from the same seed never share a stream.
 FULL_FIDELITY = 10
-# Uniform draws taken from a stream at a time (a numerical setting, not a domain figure).
+# Draws taken from a stream at a time (a numerical setting, not a domain figure).
 _DRAW_BATCH = 4096
-
-_NO_INTERVALS = np.empty((0, 2))
 
 
 class FullUse(IntEnum):
@@ -85,8 +84,8 @@ class RfSubject:
 
     index: int
     curfew: Curfew
-    away: np.ndarray = field(default_factory=lambda: _NO_INTERVALS)
-    strap_cut: np.ndarray = field(default_factory=lambda: _NO_INTERVALS)
+    away: np.ndarray = field(default_factory=EMPTY.copy)
+    strap_cut: np.ndarray = field(default_factory=EMPTY.copy)
 
     @property
     def unit_id(self) -> int:
@@ -98,7 +97,7 @@ class RfSubject:
 
     def at_home(self, end: float) -> np.ndarray:
         """The (n, 2) intervals in [0, end) when the tag is in range of its unit."""
-        return complement(np.asarray(self.away, float).reshape(-1, 2), 0.0, end)
+        return complement(self.away, 0.0, end)
 
     def case(self) -> Case:
         devices = (FittedDevice(self.unit_id, DeviceKind.BASE_UNIT, 0.0), FittedDevice(self.tag_id, DeviceKind.RF_TAG, 0.0))
@@ -120,36 +119,41 @@ class SubjectRun:
     tampers_cleared: np.ndarray  # TAMPER_CLEARED event times
     frames: list[bytes]  # every stored frame the unit sent, first copy, in queue order
     first_sent: np.ndarray  # when each of ``frames`` first went out
-    copies_sent: int  # copies of ``frames`` put on the network, resends included
-    frames_resent: int  # of ``frames``, those sent more than once
-    retransmissions: int  # the unit's own count of resends (``ReliableUplink``)
+    copies: np.ndarray  # how many times each of ``frames`` went out, resends included
     lost_up: int  # copies the network lost on the way to the centre
     lost_down: int  # ack copies lost on the way back
     beacons: int  # beacons the tag sent
     beacons_heard: int  # beacons the unit heard
     records: list[Telemetry]  # everything the receiver produced for this subject, in receive order
 
+    @property
+    def sent(self) -> int:
+        """Copies the unit put on the network, resends included."""
+        return int(self.copies.sum())
+
+    @property
+    def retransmitted(self) -> int:
+        """Of ``sent``, the resends."""
+        return int((self.copies - 1).sum())
+
 
 @dataclass
 class FullRun:
     subjects: list[SubjectRun]
     receiver: Receiver
-    simpy_events: int
 
 
-def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, link: Link, seed: int,
-        downlink: Link | None = None) -> FullRun:
-    """Run ``subjects`` from their fitting at 0 to ``end`` at full fidelity.
-
-    ``link`` carries the unit's frames to the centre and, unless ``downlink`` is
-    given, the centre's acks back: a separate ``downlink`` lets a test tell the
-    resends a lost frame causes from those a lost ack causes.
-    """
+def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, link: Link,
+        seed: int) -> FullRun:
+    """Run ``subjects`` from their fitting at 0 to ``end`` at full fidelity: every unit's
+    frames go to the centre over ``link``, and the centre's acks come back over another
+    ``link`` like it."""
     env = simpy.Environment()
     receiver = Receiver(CaseBook(s.case() for s in subjects))
-    homes = [_Home(env, s, devices, channel, link, downlink or link, receiver, seed) for s in subjects]
+    streams = Streams(seed)
+    homes = [_Home(env, s, devices, channel, link, receiver, streams) for s in subjects]
     env.run(until=end)
-    return FullRun([home.result() for home in homes], receiver, env._eid)  # noqa: SLF001 - SimPy's only event count
+    return FullRun([home.result() for home in homes], receiver)
 
 
 class _Draws:
@@ -228,9 +232,10 @@ class _Driver:
         self._process = env.process(self._loop())
 
     def poke(self) -> None:
-        """The stub was fed from outside: wake early if it now needs a tick before the planned one."""
+        """The stub was fed from outside: wake early if it now needs a tick before the planned one
+        (a running process plans again anyway once it has routed, so it is left alone)."""
         if self._process is not self.env.active_process and self.device.next_deadline() < self._wake_at:
-            self._wake_at = self.env.now
+            self._wake_at = self.env.now  # one interrupt is enough until it has run
             self._process.interrupt()
 
     def _loop(self) -> simpy.events.ProcessGenerator:
@@ -248,30 +253,29 @@ class _Home:
     """One subject: tag, unit, the radio between them and the network to the centre."""
 
     def __init__(self, env: simpy.Environment, subject: RfSubject, devices: DeviceParams, channel: RfChannel,
-                 uplink: Link, downlink: Link, receiver: Receiver, seed: int) -> None:
-        def draws(use: FullUse) -> _Draws:
-            return _Draws(np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(FULL_FIDELITY, subject.index, use))))
+                 link: Link, receiver: Receiver, streams: Streams) -> None:
+        def stream(use: FullUse) -> np.random.Generator:
+            return streams.rng(FULL_FIDELITY, subject.index, use)
 
         self.env = env
         self.subject = subject
         self.receiver = receiver
         self.records: list[Telemetry] = []
-        self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink,
-                         np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(FULL_FIDELITY, subject.index, FullUse.TAG))))
+        self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink, stream(FullUse.TAG))
         self.unit = BaseUnit(subject.unit_id, 0.0, devices.base_unit, devices.uplink, subject.tag_id)
-        self.radio = _Radio(channel, np.asarray(subject.away, float).reshape(-1, 2), draws(FullUse.CHANNEL))
-        self.up = _Network(env, uplink, draws(FullUse.UPLINK), self._at_centre)
-        self.down = _Network(env, downlink, draws(FullUse.DOWNLINK), self._at_unit)
+        self.radio = _Radio(channel, subject.away, _Draws(stream(FullUse.CHANNEL)))
+        self.up = _Network(env, link, _Draws(stream(FullUse.UPLINK)), self._at_centre)
+        self.down = _Network(env, link, _Draws(stream(FullUse.DOWNLINK)), self._at_unit)
         self.beacons = self.beacons_heard = 0
         self._first_copy: dict[int, tuple[float, bytes]] = {}  # seq -> (first sent, bytes), in queue order
-        self._copies: dict[int, int] = {}
+        self._copies: dict[int, int] = {}  # seq -> copies sent, in the same order
         # The fitter sets the curfew at the installation visit, on the unit's own port: the
         # centre's receiver sends no commands. The unit's ack to it goes up like any frame.
         window = CurfewWindow(subject.curfew.days, subject.curfew.start_s, subject.curfew.duration_s)
         self.unit.receive(0.0, encode_frame(Frame(subject.unit_id, 0, 0, Config(curfews=(window,)))), UPLINK)
         self.tag_driver = _Driver(env, self.tag, self._route_tag)
         self.unit_driver = _Driver(env, self.unit, self._route_unit)
-        for start, stop in np.asarray(subject.strap_cut, float).reshape(-1, 2).tolist():
+        for start, stop in subject.strap_cut.tolist():
             env.process(self._strap(start, stop))
 
     def result(self) -> SubjectRun:
@@ -287,9 +291,7 @@ class _Home:
             tampers_cleared=times(Kind.TAMPER_CLEARED),
             frames=[frame for _, frame in self._first_copy.values()],
             first_sent=np.array([at for at, _ in self._first_copy.values()], dtype=float),
-            copies_sent=sum(self._copies.values()),
-            frames_resent=sum(n > 1 for n in self._copies.values()),
-            retransmissions=self.unit.queue.retransmissions,
+            copies=np.fromiter(self._copies.values(), int, len(self._copies)),
             lost_up=self.up.lost,
             lost_down=self.down.lost,
             beacons=self.beacons,
