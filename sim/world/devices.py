@@ -146,10 +146,12 @@ def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndar
         if back < inputs.end:
             event(BaseEventCode.TAG_RETURN, back, True, holds(inputs.curfews, back))
     for start, stop in inputs.tampers:
+        # The tag latches the flag until a beacon carrying it is acknowledged: a cut that begins
+        # and ends out of range is still reported when the tag is next heard, then cleared.
         heard = end_of(inputs.tag_gone, start)
-        if heard < stop:
+        if heard < inputs.end:
             event(BaseEventCode.STRAP_TAMPER, heard, True, True, TagFlags.STRAP_SEVERED)
-        cleared = end_of(inputs.tag_gone, stop)
+        cleared = max(heard, end_of(inputs.tag_gone, stop))
         if cleared < inputs.end:
             event(BaseEventCode.TAMPER_CLEARED, cleared, True, True)
     for start, stop in inputs.mains_cuts:

@@ -324,10 +324,6 @@ def test_a_strap_cut_while_away_is_reported_on_return_at_full_fidelity(strong: t
         assert home_again <= subject_run.strap_tampers[0] < subject_run.tampers_cleared[0], where
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "sim.world.devices.base_unit drops a tamper that starts and ends while the tag is gone (STRAP_TAMPER "
-    "only if the tag is heard before the cut ends), yet sends its TAMPER_CLEARED; the tag latches the "
-    "flag, so the real unit reports STRAP_TAMPER on return"))
 def test_the_fleet_reports_a_strap_cut_while_away_on_return(strong: tuple[list[RfSubject], FullRun]) -> None:
     people = strong[0]
     rng = np.random.default_rng(SEED)
