@@ -12,9 +12,11 @@ rules it keeps from the real uplink, and why:
   the same way. The queue holds ``queue_capacity`` frames: a frame that
   ``queue_capacity`` newer frames have joined before it could first be sent is
   overwritten, oldest first, and never arrives.
-- Resends. A lost or corrupted copy is never acked, so the device resends it
-  a retransmit timeout later, the timeout doubling up to ``max_backoff_s``
-  (``ReliableUplink.poll``); it keeps trying until a good copy gets through.
+- Resends. A lost or corrupted copy is never acked, and an ack can be lost on
+  its way back as a frame can, so the device resends a retransmit timeout
+  later, the timeout doubling up to ``max_backoff_s`` (``ReliableUplink.poll``);
+  it keeps trying until a good copy gets through and its ack gets back. A
+  copy whose ack was lost reached the centre all the same: it arrives again.
 - The go-back-N window. At most ``window`` frames are in flight: a frame is
   first sent no earlier than the device hears the (cumulative) ack of the
   frame ``window`` places before it, so a backlog drains at ``window`` frames a
@@ -26,9 +28,9 @@ rules it keeps from the real uplink, and why:
   changed to another non-zero value: a single-byte error, which CRC-16 always
   catches, so the centre's decoder rejects it (once) and never splits it.
 
-Left out, because the centre would not see the difference: the copies of the
-rest of a window that go-back-N resends after a loss (the centre already had
-them, and drops duplicates by sequence number) and the acks themselves. A
+Left out: the copies of the rest of a window that go-back-N resends after a
+loss, which reach the centre as more duplicates (the detector drops them by
+sequence number; ``tests/world/test_fidelity.py`` measures what they add). A
 queue that overflows while draining after it was released is also left out:
 that needs ``queue_capacity`` new frames within the drain, far beyond what any
 device produces.
@@ -50,6 +52,9 @@ from sim.world.intervals import disjoint
 
 LinkId = TypeVar("LinkId", bound=Hashable)
 
+# Why a send attempt ended as it did.
+_LOST, _CORRUPTED, _ACK_LOST, _DELIVERED = 0, 1, 2, 3
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Delivery:
@@ -66,6 +71,7 @@ class Delivery:
     lost: int  # attempts that never arrived
     corrupted: int  # attempts that arrived damaged (their duplicates not counted again)
     duplicated: int  # extra copies the network made
+    acks_lost: int  # copies that arrived but whose ack did not: each resent, so arriving again
     overwritten: int  # frames pushed out of a full queue: never sent, never delivered
 
 
@@ -88,7 +94,10 @@ def deliver(
         raise ValueError("ready_at must be non-decreasing: frames leave the queue in order")
     if uplink.retransmit_timeout_s <= 0:
         raise ValueError("retransmit_timeout_s must be more than 0, or resends never wait")
-    fail = link.loss + (1 - link.loss) * link.corrupt
+    # An attempt fails for the device if the copy is lost, arrives corrupted, or arrives and its ack is lost.
+    lost, corrupted = link.loss, (1 - link.loss) * link.corrupt
+    ack_lost = (1 - link.loss) * (1 - link.corrupt) * link.loss
+    fail = lost + corrupted + ack_lost
     if fail >= 1:
         raise ValueError("with loss or corrupt at 1 no copy ever arrives and the device resends for ever")
     blocked = disjoint(blocked)
@@ -109,17 +118,17 @@ def deliver(
 
     frame, send, attempt = _attempts(first, failures, gaps, blocked)
     sent = len(frame)
-    good = attempt == failures[frame]
-    corrupt = np.zeros(sent, dtype=bool)
-    # A failed attempt was corrupted rather than lost with chance (1 - loss) * corrupt / fail.
-    corrupt[~good] = rng.random(np.count_nonzero(~good)) * fail < (1 - link.loss) * link.corrupt
-    arrives = np.flatnonzero(good | corrupt)
+    last = attempt == failures[frame]  # the attempt that got through, ack and all
+    why = np.full(sent, _DELIVERED)
+    why[~last] = np.searchsorted(np.cumsum([lost, corrupted]), rng.random(np.count_nonzero(~last)) * fail, side="right")
+    arrives = np.flatnonzero(why != _LOST)
     arrives = arrives[np.lexsort((attempt[arrives], frame[arrives], send[arrives]))]  # send order
-    frame, send, good = frame[arrives], send[arrives], good[arrives]
+    frame, send, last, why = frame[arrives], send[arrives], last[arrives], why[arrives]
+    good = why != _CORRUPTED
 
     latency = np.empty(len(frame))
-    latency[good] = good_latency[frame[good]]
-    latency[~good] = _latency(link, rng, np.count_nonzero(~good))
+    latency[last] = good_latency[frame[last]]
+    latency[~last] = _latency(link, rng, np.count_nonzero(~last))
     arrive = _network_order(send + latency, rng.random(len(frame)) < link.reorder, link, rng)
     dup = np.flatnonzero(rng.random(len(frame)) < link.duplicate)
     damaged = np.flatnonzero(~good)
@@ -144,6 +153,7 @@ def deliver(
         lost=sent - len(frame),
         corrupted=len(damaged),
         duplicated=len(dup),
+        acks_lost=int(np.count_nonzero(why == _ACK_LOST)),
         overwritten=len(frames) - m,
     )
 

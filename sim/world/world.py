@@ -55,6 +55,7 @@ class WorldStats:
     lost: int = 0
     corrupted: int = 0
     duplicated: int = 0
+    acks_lost: int = 0  # a copy arrived but its ack did not: resent, so it arrives again
     overwritten: int = 0  # store-and-forward queue overflow: never delivered
     spurious_leaves: int = 0
     simpy_events: int = 0
@@ -184,6 +185,7 @@ def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, st
         stats.lost += delivery.lost
         stats.corrupted += delivery.corrupted
         stats.duplicated += delivery.duplicated
+        stats.acks_lost += delivery.acks_lost
         stats.overwritten += delivery.overwritten
         stats.copies_arrived += len(delivery.data)
         out.extend(_Arrival(float(t), device, int(i), d) for t, i, d in zip(delivery.arrive_at, delivery.frame_index, delivery.data, strict=True))
