@@ -27,7 +27,7 @@ own, drifting clock). ``sim.world.uplink`` takes them from there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -99,6 +99,7 @@ def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndar
     status_times = np.arange(p.status_interval_s, inputs.end, p.status_interval_s)
     dead = np.array([(a + p.backup_battery_hours * HOUR_S, b) for a, b in inputs.mains_cuts
                      if b - a > p.backup_battery_hours * HOUR_S], dtype=float).reshape(-1, 2)
+    inputs = replace(inputs, tag_gone=_as_heard(inputs.tag_gone, dead, p.leave_time_s))
 
     def on_backup(t: float) -> bool:
         return holds(inputs.mains_cuts, t)
@@ -164,6 +165,21 @@ def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndar
     return box.in_queue_order(), dead
 
 
+def _as_heard(gone: np.ndarray, dead: np.ndarray, leave_time_s: float) -> np.ndarray:
+    """The tag's absences as a unit that was dead for a while knows them: reviving, it times a
+    leave afresh (declared ``leave_time_s`` after it revives, if the tag is still gone) and
+    hears at once a tag that came back while it was dead; an absence wholly inside is never known."""
+    heard = []
+    for leave, back in gone:
+        if holds(dead, leave):
+            leave = end_of(dead, leave) + leave_time_s
+        if holds(dead, back):
+            back = end_of(dead, back)
+        if leave < back:
+            heard.append((leave, back))
+    return np.array(heard, dtype=float).reshape(-1, 2)
+
+
 _VIOLATIONS = {BaseEventCode.TAG_LEAVE, BaseEventCode.TAG_RETURN, BaseEventCode.STRAP_TAMPER, BaseEventCode.BODY_TAMPER}
 
 
@@ -179,25 +195,27 @@ class GpsInputs:
     lon: np.ndarray
     accuracy_m: np.ndarray
     at_rest: np.ndarray  # per fix_times
-    violation_starts: np.ndarray  # times the tag first sees itself inside an exclusion zone
+    violations: np.ndarray  # (n, 2) a zone rule broken: in an exclusion zone, or out of the home zone in curfew
     strap_open: np.ndarray  # (n, 2)
     flat: np.ndarray  # (n, 2)
     charging: np.ndarray  # (n, 2)
+    clock_scale: float = 1.0  # the tag's clock runs at this rate: fixes are stamped on it, as uploads are
 
 
 def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     p = params.gps_tag
     box = Outbox()
     uploads = np.arange(p.upload_interval_s, inputs.end, p.upload_interval_s)
-    urgent = np.concatenate((inputs.violation_starts, inputs.strap_open[:, 0], _low_battery_times(inputs, params)))
+    urgent = np.concatenate((inputs.violations[:, 0], inputs.strap_open[:, 0], _low_battery_times(inputs, params)))
     sessions = np.unique(np.concatenate((uploads, urgent)))
     sessions = sessions[~contains(inputs.flat, sessions)]
     strap_open, charging = contains(inputs.strap_open, sessions), contains(inputs.charging, sessions)
+    violating = contains(inputs.violations, sessions)
     levels = _battery_pct(inputs, params, sessions)
     ok = inputs.got_fix
     times = inputs.fix_times[ok]
     wire = make_fixes(
-        np.round(times * 1000).astype(np.uint64), np.round(inputs.lat[ok] * 1e7).astype(np.int32),
+        np.round(times * inputs.clock_scale * 1000).astype(np.uint64), np.round(inputs.lat[ok] * 1e7).astype(np.int32),
         np.round(inputs.lon[ok] * 1e7).astype(np.int32), np.minimum(np.round(inputs.accuracy_m[ok] * 10), 0xFFFF).astype(np.uint16),
         np.full(int(ok.sum()), 8, dtype=np.uint8),
     )
@@ -205,8 +223,10 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     tried_cut = np.searchsorted(inputs.fix_times, sessions, side="right")
     previous = 0
     previous_tried = 0
-    for t, upto, tried_upto, strap, charge, level in zip(sessions.tolist(), cut.tolist(), tried_cut.tolist(), strap_open.tolist(),
-                                                         charging.tolist(), levels.tolist(), strict=True):
+    for t, upto, tried_upto, strap, charge, level, violation in zip(
+        sessions.tolist(), cut.tolist(), tried_cut.tolist(), strap_open.tolist(), charging.tolist(), levels.tolist(),
+        violating.tolist(), strict=True,
+    ):
         for a in range(previous, upto, MAX_FIXES_PER_FRAME):
             batch = wire[a : min(upto, a + MAX_FIXES_PER_FRAME)]
             box.put(t, t, GpsFixBatch(batch))
@@ -219,6 +239,8 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
             flags |= GpsFlags.STRAP_OPEN
         if charge:
             flags |= GpsFlags.CHARGING
+        if violation:
+            flags |= GpsFlags.ZONE_VIOLATION
         if level <= p.battery_low_pct:
             flags |= GpsFlags.BATTERY_LOW
         box.put(t, t, GpsStatus(level, flags))

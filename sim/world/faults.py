@@ -30,17 +30,18 @@ def area_outages(scenario: Scenario, streams: Streams) -> list[np.ndarray]:
     """Per area, its sorted, disjoint outage intervals: its own and the regional ones."""
     f, end = scenario.faults, scenario.days * DAY_S
     sigma = scenario.behaviour.duration_sigma
+    areas = scenario.town.areas
     outages = [
-        list(episodes(streams.rng(Branch.AREA, a), per_week(f.outages_per_area_year), f.outage_hours_median * HOUR_S, sigma, end))
-        for a in range(scenario.town.areas)
+        [episodes(streams.rng(Branch.AREA, a), per_week(f.outages_per_area_year), f.outage_hours_median * HOUR_S, sigma, end)]
+        for a in range(areas)
     ]
     rng = streams.rng(Branch.REGION)
     for start in poisson_times(rng, per_week(f.regional_outages_per_year), end):
         length = f.regional_outage_hours_median * HOUR_S * math.exp(sigma * rng.standard_normal())
-        first = int(rng.integers(scenario.town.areas))
-        for a in range(first, min(first + f.regional_outage_areas, scenario.town.areas)):  # neighbours in the grid's rows
-            outages[a].append([start, start + length])
-    return [disjoint(np.array(sorted(o), dtype=float).reshape(-1, 2)) for o in outages]
+        first = int(rng.integers(areas))
+        for k in range(f.regional_outage_areas):  # neighbours along the grid's rows, wrapping round
+            outages[(first + k) % areas].append(np.array([[start, start + length]]))
+    return [disjoint(np.concatenate(parts)) for parts in outages]
 
 
 def mains_cuts(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:

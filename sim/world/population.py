@@ -3,7 +3,7 @@
 Each subject is drawn from its own stream, so subject ``i`` is the same person
 in a population of any size. Homes lie in a synthetic round town split into
 a grid of cellular areas (neighbours share an area, so a regional outage hits
-a neighbourhood). Device ids are ``4 * subject + slot``.
+a neighbourhood). Device ids are ``4 * subject + slot + 1``: 0 is no device.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ HOME_ZONE_ID = 1  # exclusion zones follow, numbered from 2
 
 
 class Slot(IntEnum):
-    """A subject's devices: ``device id = 4 * subject + slot``."""
+    """A subject's devices: ``device id = 4 * subject + slot + 1``."""
 
     BASE_UNIT = 0
     RF_TAG = 1
@@ -40,7 +40,8 @@ KIND_OF_SLOT = {
 
 
 def device_id(subject: int, slot: Slot) -> int:
-    return 4 * subject + int(slot)
+    """Never 0, which the truth uses for "about the subject, not one device"."""
+    return 4 * subject + int(slot) + 1
 
 
 @dataclass(frozen=True, slots=True)

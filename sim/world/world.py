@@ -16,18 +16,22 @@ one subject at a time, from the subject's own streams.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import math
+import multiprocessing
+import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import simpy
 
 from firmware_stubs.params import GpsTagParams
 from firmware_stubs.protocol import Frame, encode_frame
-from sim.centre.receiver import Receiver
+from sim.centre.receiver import Receiver, ReceiverStats
 from sim.detector.cases import Case, CaseBook
-from sim.detector.telemetry import Telemetry
+from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, to_batch
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world import devices as models
 from sim.world.alcohol import Episode, over_threshold_intervals, readings
@@ -70,8 +74,8 @@ class WorldRun:
     records: list[Telemetry]  # in receive order
     truth: np.ndarray  # TRUTH_DTYPE
     stats: WorldStats
-    receiver: Receiver
-    wire_digest: str  # SHA-256 of every copy that reached the centre: time, device, bytes
+    centre: ReceiverStats  # what the receiver made of it all
+    wire_digest: str  # SHA-256 of every copy that reached the centre, device by device (see _wire_digest)
     end: float
 
 
@@ -83,45 +87,242 @@ class _Arrival:
     data: bytes
 
 
-def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None) -> WorldRun:
-    """Run ``scenario`` at fleet fidelity. ``progress`` is told the simulated time each day."""
+@dataclass
+class Block:
+    """What one block of subjects sent and the centre made of it; blocks are independent until
+    their records meet in receive order."""
+
+    number: int
+    subjects: list[Subject]
+    records: list[Telemetry]  # in receive order
+    truth: np.ndarray
+    stats: WorldStats
+    centre: ReceiverStats
+    digests: dict[int, bytes]  # per device: every copy of its frames that reached the centre
+
+
+# Subjects simulated together. Only memory and the spread of work over processes depend on it:
+# every subject draws from its own streams and its devices' records from its own frames.
+BLOCK_SUBJECTS = 1000
+
+
+def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
+             workers: int = 1) -> WorldRun:
+    """Run ``scenario`` at fleet fidelity, everything held in memory (for runs of up to a few
+    thousand subject-days; ``simulate_days`` streams larger ones). ``progress`` is told the share
+    of subjects done; ``workers`` processes share the blocks, with the same result as one."""
     supplier = supplier or load_supplier(scenario.supplier)
+    blocks = list(_blocks(scenario, supplier, workers, progress))
+    stats, centre, digest = _totals(blocks)
+    records = list(heapq.merge(*(_keyed(b) for b in blocks), key=lambda item: item[0]))
+    truth = np.concatenate([b.truth for b in blocks])
+    truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
+    subjects = [s for b in blocks for s in b.subjects]
+    return WorldRun(scenario, supplier, subjects, [case_of(s, scenario) for s in subjects], [r for _, r in records],
+                    truth, stats, centre, digest, scenario.days * DAY_S)
+
+
+@dataclass
+class WorldSummary:
+    """A streamed run's everything but its telemetry: see ``simulate_days``."""
+
+    scenario: Scenario
+    supplier: Supplier
+    cases: list[Case]
+    truth: np.ndarray
+    stats: WorldStats
+    centre: ReceiverStats
+    wire_digest: str
+    end: float
+    days: int  # days of telemetry the stream yields (frames held past the end arrive later)
+
+
+@dataclass(frozen=True)
+class DayTelemetry:
+    """The records received in one day, as the detector's batch arrays (``docs/telemetry.md``),
+    ``order`` numbering them in receive order within the day."""
+
+    day: int
+    events: np.ndarray  # RECORD_DTYPE
+    fixes: np.ndarray  # BATCH_FIX_DTYPE
+
+
+def simulate_days(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
+                  workers: int = 1) -> tuple[WorldSummary, Iterator[DayTelemetry]]:
+    """Run ``scenario`` at fleet fidelity for a consumer that takes its telemetry a day at a time:
+    blocks of subjects are simulated (in ``workers`` processes), their records set aside on disk
+    by the day they were received, and the iterator merges each day's in receive order. The same
+    records as ``simulate``, bit for bit; memory holds one block and one day."""
+    supplier = supplier or load_supplier(scenario.supplier)
+    spill = tempfile.TemporaryDirectory(prefix="tagsim-world-")
+    jobs = [(scenario, supplier, n, start, min(start + BLOCK_SUBJECTS, scenario.subjects), spill.name)
+            for n, start in enumerate(range(0, scenario.subjects, BLOCK_SUBJECTS))]
+    blocks = []
+    try:
+        for block in _map(_spill_block, jobs, workers):
+            blocks.append(block)
+            if progress is not None:
+                progress(len(blocks) / len(jobs))
+    except BaseException:
+        spill.cleanup()
+        raise
+    stats, centre, digest = _totals(blocks)
+    truth = np.concatenate([b.truth for b in blocks])
+    truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
+    days = 1 + max((day for b in blocks for day in b.records_by_day), default=0)
+    cases = [case_of(s, scenario) for b in blocks for s in b.subjects]
+    summary = WorldSummary(scenario, supplier, cases, truth, stats, centre, digest, scenario.days * DAY_S, days)
+    return summary, _merged_days(Path(spill.name), len(blocks), days, spill)
+
+
+@dataclass
+class _Spilled:
+    """A block whose records went to disk, one pair of files a day received."""
+
+    number: int
+    subjects: list[Subject]
+    records_by_day: list[int]
+    truth: np.ndarray
+    stats: WorldStats
+    centre: ReceiverStats
+    digests: dict[int, bytes]  # per device: every copy of its frames that reached the centre
+
+
+def _spill_block(job: tuple[Scenario, Supplier, int, int, int, str]) -> _Spilled:
+    *block_job, folder = job
+    block = _run_block(tuple(block_job))  # type: ignore[arg-type]
+    events, fixes = to_batch(block.records)
+    first = np.concatenate(([True], fixes["order"][1:] != fixes["order"][:-1])) if len(fixes) else np.zeros(0, bool)
+    event_day = (events["receive_time"] // DAY_S).astype(np.int64)
+    fix_day = (fixes["receive_time"] // DAY_S).astype(np.int64)
+    days = sorted(set(event_day.tolist()) | set(fix_day[first].tolist()))
+    for day in days:
+        np.save(Path(folder) / f"{block.number}-{day}-events.npy", events[event_day == day])
+        np.save(Path(folder) / f"{block.number}-{day}-fixes.npy", fixes[fix_day == day])
+    return _Spilled(block.number, block.subjects, days, block.truth, block.stats, block.centre, block.digests)
+
+
+def _merged_days(folder: Path, blocks: int, days: int, spill: tempfile.TemporaryDirectory) -> Iterator[DayTelemetry]:
+    try:
+        for day in range(days):
+            events, fixes = [], []
+            for n in range(blocks):
+                if (folder / f"{n}-{day}-events.npy").exists():
+                    events.append(_tagged(np.load(folder / f"{n}-{day}-events.npy"), n))
+                    fixes.append(_tagged(np.load(folder / f"{n}-{day}-fixes.npy"), n))
+            yield _in_receive_order(day, events, fixes)
+    finally:
+        spill.cleanup()
+
+
+def _tagged(rows: np.ndarray, block: int) -> tuple[np.ndarray, int]:
+    return rows, block
+
+
+def _in_receive_order(day: int, events: list[tuple[np.ndarray, int]], fixes: list[tuple[np.ndarray, int]]) -> DayTelemetry:
+    """One day's records from every block, numbered in the order ``simulate`` gives them:
+    receive time, then block, then place in the block's own order."""
+    ev = np.concatenate([e for e, _ in events]) if events else np.empty(0, RECORD_DTYPE)
+    fx = np.concatenate([f for f, _ in fixes]) if fixes else np.empty(0, BATCH_FIX_DTYPE)
+    ev_block = np.concatenate([np.full(len(e), n) for e, n in events]) if events else np.empty(0, int)
+    fx_block = np.concatenate([np.full(len(f), n) for f, n in fixes]) if fixes else np.empty(0, int)
+    first = np.flatnonzero(np.concatenate(([True], (fx["order"][1:] != fx["order"][:-1]) | (fx_block[1:] != fx_block[:-1])))) if len(fx) else np.zeros(0, int)
+    receive = np.concatenate((ev["receive_time"], fx["receive_time"][first]))
+    block = np.concatenate((ev_block, fx_block[first]))
+    place = np.concatenate((ev["order"], fx["order"][first]))
+    rank = np.empty(len(receive), dtype=np.uint64)
+    rank[np.lexsort((place, block, receive))] = np.arange(len(receive), dtype=np.uint64)
+    ev["order"] = rank[: len(ev)]
+    upload_rank = rank[len(ev) :]
+    fx["order"] = np.repeat(upload_rank, np.diff(np.append(first, len(fx))))
+    ev = ev[np.argsort(ev["order"], kind="stable")]
+    fx = fx[np.argsort(fx["order"], kind="stable")]
+    return DayTelemetry(day, ev, fx)
+
+
+def _map(function: Callable, jobs: list, workers: int) -> Iterator:
+    """``map`` over jobs, in order, in ``workers`` processes when more than one."""
+    if workers <= 1:
+        yield from map(function, jobs)
+        return
+    with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        yield from pool.imap(function, jobs)
+
+
+def _keyed(block: Block) -> Iterator[tuple[tuple[float, int, int], Telemetry]]:
+    """Records keyed for the merge: receive time, then block, then place in the block's order."""
+    return (((r.receive_time, block.number, i), r) for i, r in enumerate(block.records))
+
+
+def _totals(blocks: list[Block]) -> tuple[WorldStats, ReceiverStats, str]:
+    stats, centre, digests = WorldStats(), ReceiverStats(), {}
+    for block in blocks:
+        for name, value in vars(block.stats).items():
+            setattr(stats, name, getattr(stats, name) + value)
+        for name, value in vars(block.centre).items():
+            if name == "rejected":
+                centre.rejected.update(value)
+            else:
+                setattr(centre, name, getattr(centre, name) + value)
+        digests.update(block.digests)
+    return stats, centre, _wire_digest(digests)
+
+
+def _wire_digest(digests: dict[int, bytes]) -> str:
+    """One hash of each device's arrivals (time and bytes, in arrival order), devices in id
+    order: the same however the subjects were split into blocks or processes."""
+    whole = hashlib.sha256()
+    for device in sorted(digests):
+        whole.update(device.to_bytes(4, "little") + digests[device])
+    return whole.hexdigest()
+
+
+def _blocks(scenario: Scenario, supplier: Supplier, workers: int, progress: Callable[[float], None] | None) -> Iterator[Block]:
+    jobs = [(scenario, supplier, n, start, min(start + BLOCK_SUBJECTS, scenario.subjects))
+            for n, start in enumerate(range(0, scenario.subjects, BLOCK_SUBJECTS))]
+    for block in _map(_run_block, jobs, workers):
+        if progress is not None:
+            progress((block.number + 1) / len(jobs))
+        yield block
+
+
+def _run_block(job: tuple[Scenario, Supplier, int, int, int]) -> Block:
+    scenario, supplier, number, start, stop = job
     streams = Streams(scenario.seed)
-    end = scenario.days * DAY_S
     outages = area_outages(scenario, streams)
     truth = TruthLog()
     stats = WorldStats()
     subjects, arrivals = [], []
-    for index in range(scenario.subjects):
+    for index in range(start, stop):
         subject = build_subject(index, scenario, supplier, streams)
         subjects.append(subject)
         arrivals.extend(_subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
     stats.subjects = len(subjects)
-    cases = [case_of(s, scenario) for s in subjects]
     arrivals.sort(key=lambda a: (a.arrive_at, a.device, a.index))
-    receiver = Receiver(CaseBook(cases), acks=False)  # the links model acks: see sim.world.uplink
+    receiver = Receiver(CaseBook([case_of(s, scenario) for s in subjects]), acks=False)  # the links model acks
     records: list[Telemetry] = []
-    digest = hashlib.sha256()
+    digests: dict[int, hashlib._Hash] = {}
     env = simpy.Environment()
-    env.process(_centre(env, iter(arrivals), receiver, records, digest, end, progress))
+    env.process(_centre(env, iter(arrivals), receiver, records, digests))
     while env.peek() != math.inf:
         env.step()
         stats.simpy_events += 1
-    return WorldRun(scenario, supplier, subjects, cases, records, truth.table(), stats, receiver, digest.hexdigest(), end)
+    return Block(number, subjects, records, truth.table(), stats, receiver.stats, {d: h.digest() for d, h in digests.items()})
 
 
 def _centre(env: simpy.Environment, arrivals: Iterator[_Arrival], receiver: Receiver, records: list[Telemetry],
-            digest: hashlib._Hash, end: float, progress: Callable[[float], None] | None) -> simpy.events.ProcessGenerator:
+            digests: dict[int, hashlib._Hash]) -> simpy.events.ProcessGenerator:
     """Each day, take in every copy that arrived by its end, in arrival order."""
     pending = next(arrivals, None)
     while pending is not None:
         yield env.timeout(DAY_S)
         while pending is not None and pending.arrive_at < env.now:
-            digest.update(f"{pending.arrive_at!r} {pending.device} ".encode() + pending.data)
+            digest = digests.get(pending.device)
+            if digest is None:
+                digest = digests[pending.device] = hashlib.sha256()
+            digest.update(f"{pending.arrive_at!r} ".encode() + pending.data)
             records.extend(receiver.receive(pending.device, pending.data, pending.arrive_at))
             pending = next(arrivals, None)
-        if progress is not None:
-            progress(min(env.now, end))
 
 
 def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams,
@@ -129,21 +330,19 @@ def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, st
     """Everything one subject's devices send, as it arrives at the centre; the truth on the way."""
     end = scenario.days * DAY_S
     life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
+    gps = supplier.devices.gps_tag
+    life = replace(life, flat=_can_run_flat(life.flat, gps.battery_life_hours * HOUR_S, gps.charge_hours_to_full * HOUR_S))
     # A trip begun in the run may end after it: the track covers it, the truth is cut at the end.
     last_back = max((t.leave_s + t.dwell_s + 2 * math.dist(subject.home, t.destination_xy) / t.speed_m_s for t in life.trips), default=0.0)
     track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
     home = _home_intervals(track, end)
-    away = complement(home, 0.0, end)
     windows = models.curfew_windows(subject.curfew, end)
+    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, outages, truth)
     params = supplier.devices
     fault_rng = streams.subject(subject.index, Use.FAULTS)
     s = subject.index
     out: list[_Arrival] = []
-    area_blocked = outages[subject.area]
-    truth.add(s, 0, TruthKind.CELLULAR_OUTAGE, clip(area_blocked, 0.0, end))
     worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
-    if worn_tag is not None:
-        truth.add(s, subject.device(worn_tag), TruthKind.STRAP_TAMPERED, life.removals)
     for slot, drift in zip(subject.slots, subject.drift_ppm, strict=True):
         device = subject.device(slot)
         false = false_tampers(scenario, supplier, fault_rng)
@@ -157,26 +356,26 @@ def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, st
         if false.size:
             truth.add(s, device, TruthKind.DEVICE_FAULTY, false)
         tampers = union(tag_strap, false)
-        blocked = area_blocked
+        blocked = outages[subject.area]
         if slot is Slot.BASE_UNIT:
-            truth.add(s, 0, TruthKind.ABSENT_IN_CURFEW, intersect(away, windows))
             cuts = mains_cuts(scenario, fault_rng)
             truth.add(s, device, TruthKind.MAINS_LOST, cuts)
             spurious = spurious_leaves(supplier.rf_channel, home, params.rf_tag.beacon_interval_min_s,
                                        params.rf_tag.beacon_interval_max_s, params.base_unit.leave_time_s,
                                        streams.subject(s, Use.CHANNEL))
             stats.spurious_leaves += len(spurious)
+            away = complement(home, 0.0, end)
             true_gone = away[away[:, 1] - away[:, 0] > params.base_unit.leave_time_s]
-            true_gone = np.column_stack((true_gone[:, 0] + params.base_unit.leave_time_s, true_gone[:, 1])) if len(true_gone) else true_gone
+            true_gone = np.column_stack((true_gone[:, 0] + params.base_unit.leave_time_s, true_gone[:, 1]))
             gone = union(true_gone, spurious)
             box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params)
             blocked = union(blocked, dead)
         elif slot is Slot.GPS_TAG:
-            box, flat = _gps_box(subject, scenario, supplier, streams, track, home, windows, life, tampers, end, truth)
-            truth.add(s, device, TruthKind.DEVICE_FLAT, flat)
+            flat = clip(life.flat, 0.0, end)
+            box = _gps_box(subject, scenario, supplier, streams, track, home, zones, violations, flat, tampers, drift, end)
             blocked = union(blocked, flat)
         else:
-            box = _alcohol_box(subject, scenario, supplier, streams, home, life, tampers, end, truth)
+            box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
         stats.messages += len(box.messages)
         frames = _frames(device, box, drift, restarts)
         delivery = deliver(frames, np.asarray(box.ready_at), scenario.link, params.uplink, blocked, streams.subject(s, Use.LINK, slot))
@@ -192,7 +391,45 @@ def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, st
     return out
 
 
+def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, track: Track, home: np.ndarray, windows: np.ndarray,
+                   life: Life, outages: list[np.ndarray], truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
+    """The subject's truth, whatever their devices manage to report; and, for a GPS tag, when
+    the subject was in each exclusion zone and when a zone rule was broken."""
+    s, end = subject.index, scenario.days * DAY_S
+    truth.add(s, 0, TruthKind.CELLULAR_OUTAGE, clip(outages[subject.area], 0.0, end))
+    truth.add(s, 0, TruthKind.ABSENT_IN_CURFEW, intersect(complement(home, 0.0, end), windows))
+    worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
+    if worn_tag is not None:
+        truth.add(s, subject.device(worn_tag), TruthKind.STRAP_TAMPERED, clip(life.removals, 0.0, end))
+    if subject.wears(Slot.ALCOHOL_TAG):
+        episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
+        over = over_threshold_intervals(episodes, supplier.devices.alcohol_tag.tac_threshold_mg_dl)
+        truth.add(s, 0, TruthKind.DRINKING, clip(over, 0.0, end))
+    if not subject.wears(Slot.GPS_TAG):
+        return [], np.empty((0, 2))
+    truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.DEVICE_FLAT, clip(life.flat, 0.0, end))
+    zones = [clip(inside_intervals(track, z.x, z.y, z.radius_m), 0.0, end) for z in subject.exclusions]
+    for spans in zones:
+        truth.add(s, 0, TruthKind.IN_EXCLUSION_ZONE, spans)
+    out_of_home_zone = np.empty((0, 2))
+    if subject.curfew is not None:
+        at_home_zone = inside_intervals(track, subject.home[0], subject.home[1], scenario.zones.home_radius_m)
+        out_of_home_zone = intersect(complement(at_home_zone, 0.0, end), windows)
+        truth.add(s, 0, TruthKind.OUT_OF_INCLUSION_ZONE, out_of_home_zone)
+    return zones, union(out_of_home_zone, *zones)
+
+
 _TAG_OF = {Slot.BASE_UNIT: Slot.RF_TAG, Slot.GPS_TAG: Slot.GPS_TAG, Slot.ALCOHOL_TAG: Slot.ALCOHOL_TAG}
+
+
+def _can_run_flat(flat: np.ndarray, life_s: float, charge_s: float) -> np.ndarray:
+    """The flat spells a battery allows: fitted full, and charged after each flat, it cannot go
+    flat until a full charge has had time to run down."""
+    kept: list[tuple[float, float]] = []
+    for start, stop in flat.tolist():
+        if start >= (kept[-1][1] + charge_s if kept else 0.0) + life_s:
+            kept.append((start, stop))
+    return np.array(kept, dtype=float).reshape(-1, 2)
 
 
 def _home_intervals(track: Track, end: float) -> np.ndarray:
@@ -213,27 +450,19 @@ def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndar
 
 
 def _gps_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, track: Track, home: np.ndarray,
-             windows: np.ndarray, life: Life, tampers: np.ndarray, end: float, truth: TruthLog) -> tuple[models.Outbox, np.ndarray]:
+             zones: list[np.ndarray], violations: np.ndarray, flat: np.ndarray, tampers: np.ndarray, drift_ppm: float,
+             end: float) -> models.Outbox:
     p = supplier.devices.gps_tag
-    s = subject.index
-    zones = [clip(inside_intervals(track, z.x, z.y, z.radius_m), 0.0, end) for z in subject.exclusions]
-    for spans in zones:
-        truth.add(s, 0, TruthKind.IN_EXCLUSION_ZONE, spans)
-    if subject.curfew is not None:
-        at_home_zone = inside_intervals(track, subject.home[0], subject.home[1], scenario.zones.home_radius_m)
-        truth.add(s, 0, TruthKind.OUT_OF_INCLUSION_ZONE, intersect(complement(at_home_zone, 0.0, end), windows))
-    flat = clip(life.flat, 0.0, end)
-    times = _fix_schedule(home, zones, p, end)
+    times = _fix_schedule(home, violations, p, end)
     times = times[~contains(flat, times)]
-    fixes = gps_fixes(track, times, supplier.gps, streams.subject(s, Use.GPS), lat0=scenario.town.lat, lon0=scenario.town.lon)
+    fixes = gps_fixes(track, times, supplier.gps, streams.subject(subject.index, Use.GPS), lat0=scenario.town.lat, lon0=scenario.town.lon)
     # A tag at home long enough to be still is at rest (hourly fixes): the schedule already says so.
     at_rest = contains(home, times - p.rest_after_s) & contains(home, times)
-    charging = _charging(home, flat, p.charge_hours_to_full, end)
-    violation_starts = np.sort(np.concatenate([spans[:, 0] for spans in zones])) if zones else np.empty(0)
+    charging = _charging(home, flat, p.charge_hours_to_full, p.battery_life_hours * HOUR_S, end)
     got = fixes.got_fix
     inputs = models.GpsInputs(end, times, got, _spread(fixes.lat, got), _spread(fixes.lon, got), _spread(fixes.accuracy_m, got),
-                              at_rest, violation_starts, tampers, flat, charging)
-    return models.gps_tag(inputs, supplier.devices), flat
+                              at_rest, violations, tampers, flat, charging, 1 + drift_ppm * 1e-6)
+    return models.gps_tag(inputs, supplier.devices)
 
 
 def _spread(values: np.ndarray, got: np.ndarray) -> np.ndarray:
@@ -243,34 +472,34 @@ def _spread(values: np.ndarray, got: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fix_schedule(home: np.ndarray, zones: list[np.ndarray], p: GpsTagParams, end: float) -> np.ndarray:
+def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end: float) -> np.ndarray:
     """When the tag tries for a fix: every fix interval, hourly once at rest at home, and every
-    violation interval inside an exclusion zone."""
+    violation interval while a zone rule is broken."""
     regular = np.arange(p.fix_interval_s, end, p.fix_interval_s)
     resting = contains(home, regular - p.rest_after_s) & contains(home, regular)
     times = [regular[~resting], np.arange(p.rest_fix_interval_s, end, p.rest_fix_interval_s)]
     times[1] = times[1][contains(home, times[1] - p.rest_after_s) & contains(home, times[1])]
-    for spans in zones:
-        for a, b in spans:
-            times.append(np.arange(a, b, p.violation_fix_interval_s))
+    for a, b in violations:
+        times.append(np.arange(a, b, p.violation_fix_interval_s))
     return np.unique(np.concatenate(times))
 
 
-def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, end: float) -> np.ndarray:
+def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, life_s: float, end: float) -> np.ndarray:
     """A compliant wearer charges on getting home each evening (the first at-home stretch after
-    18:00 long enough), for the hours a full charge takes; a tag gone flat is charged when found."""
+    18:00 long enough), for the hours a full charge takes; a tag gone flat is charged when found,
+    and one let run flat was off its charger for the battery's life before."""
     charge = hours_to_full * HOUR_S
     spans = [(a, a + charge) for a, b in home if b - a >= charge and (a % DAY_S) >= 18 * HOUR_S]
-    spans += [(b, b + charge) for _, b in flat]
-    return clip(disjoint(spans), 0.0, end)
+    running_down = flat - np.array([life_s, 0.0])
+    kept = intersect(disjoint(spans), complement(running_down, 0.0, end + charge))
+    return clip(union(kept, [(b, b + charge) for _, b in flat]), 0.0, end)
 
 
-def _alcohol_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, home: np.ndarray,
-                 life: Life, tampers: np.ndarray, end: float, truth: TruthLog) -> models.Outbox:
+def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: np.ndarray, life: Life,
+                 tampers: np.ndarray, end: float) -> models.Outbox:
     p = supplier.devices.alcohol_tag
     rng = streams.subject(subject.index, Use.ALCOHOL)
     episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
-    truth.add(subject.index, 0, TruthKind.DRINKING, clip(over_threshold_intervals(episodes, p.tac_threshold_mg_dl), 0.0, end))
     detected = rng.random(len(episodes)) < supplier.alcohol.detection_share
     times = np.arange(p.reading_interval_s, end, p.reading_interval_s)
     tac = readings(episodes, times, detected, rng)
