@@ -144,7 +144,7 @@ def summary(result: WorldRun, wall_s: float) -> str:
         f"{sc.name}: {s.subjects} subjects, {s.devices} reporting devices, {sc.days:g} days, seed {sc.seed}, "
         f"supplier {result.supplier.name}; {wall_s:.1f} s ({sc.days * 86400 / wall_s:,.0f}x real time)",
         f"frames: {s.messages} queued, {s.frames_sent} sends, {s.lost} lost, {s.corrupted} corrupted, "
-        f"{s.duplicated} duplicated, {s.overwritten} overwritten; {result.receiver.stats.rejected_total} rejected at the centre",
+        f"{s.duplicated} duplicated, {s.overwritten} overwritten; {result.centre.rejected_total} rejected at the centre",
         f"records: {len(result.records)}",
     ]
     kinds = Counter(r.kind.name.lower() for r in result.records)
