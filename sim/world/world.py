@@ -1,16 +1,16 @@
 """The fleet simulation: a monitored population, its devices and faults, and the truth.
 
-``simulate(scenario)`` builds the population, lets each subject live out the
-run, turns what happened into the messages each device sends (fleet
-fidelity: ``sim.world.devices``), sends every message as protocol frames
-over a virtual link (``sim.world.uplink``) to the centre's receiver, and
-returns the telemetry records the receiver made, in receive order, with
-the ground truth beside them.
+``simulate(scenario)`` builds the population, has each subject live out the
+run and their devices send what they send (``sim.world.fleet``), and returns
+the telemetry records the centre's receiver made of every frame that
+arrived, in receive order, with the ground truth beside them;
+``simulate_days`` streams them a day at a time for runs too big to hold.
 
-SimPy runs the centre: a process that takes in, day by day, every frame
-that has arrived, in arrival order. Subjects are independent until their
-frames meet at the centre, so each subject's devices are simulated whole,
-one subject at a time, from the subject's own streams.
+Subjects are independent until their frames meet at the centre, so they are
+simulated in blocks, each with its own receiver (whose state is per device),
+in as many worker processes as asked; the blocks' records are then merged in
+receive order. SimPy runs each block's centre: a process that takes in, day
+by day, every copy that has arrived, in arrival order.
 """
 
 from __future__ import annotations
@@ -21,48 +21,24 @@ import math
 import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import simpy
 
-from firmware_stubs.params import GpsTagParams
-from firmware_stubs.protocol import Frame, encode_frame
 from sim.centre.receiver import Receiver, ReceiverStats
 from sim.detector.cases import Case, CaseBook
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, to_batch
 from sim.scenario import Scenario, Supplier, load_supplier
-from sim.world import devices as models
-from sim.world.alcohol import Episode, over_threshold_intervals, readings
-from sim.world.channel import spurious_leaves
-from sim.world.draws import DAY_S, HOUR_S
-from sim.world.intervals import clip, complement, contains, disjoint, intersect, union
-from sim.world.faults import area_outages, false_tampers, mains_cuts, reboots
-from sim.world.population import Slot, Subject, build_subject, case_of
-from sim.world.routine import Life, live
-from sim.world.streams import Streams, Use
-from sim.world.track import Track, gps_fixes, inside_intervals
-from sim.world.truth import TruthKind, TruthLog
-from sim.world.uplink import deliver
+from sim.world.draws import DAY_S
+from sim.world.fleet import Arrival, WorldStats, subject_frames
+from sim.world.faults import area_outages
+from sim.world.population import Subject, build_subject, case_of
+from sim.world.streams import Streams
+from sim.world.truth import TruthLog
 
 SEQ_MODULUS = 1 << 16
-
-
-@dataclass
-class WorldStats:
-    subjects: int = 0
-    devices: int = 0
-    messages: int = 0
-    frames_sent: int = 0  # send attempts, resends included
-    copies_arrived: int = 0
-    lost: int = 0
-    corrupted: int = 0
-    duplicated: int = 0
-    acks_lost: int = 0  # a copy arrived but its ack did not: resent, so it arrives again
-    overwritten: int = 0  # store-and-forward queue overflow: never delivered
-    spurious_leaves: int = 0
-    simpy_events: int = 0
 
 
 @dataclass
@@ -77,14 +53,6 @@ class WorldRun:
     centre: ReceiverStats  # what the receiver made of it all
     wire_digest: str  # SHA-256 of every copy that reached the centre, device by device (see _wire_digest)
     end: float
-
-
-@dataclass(frozen=True)
-class _Arrival:
-    arrive_at: float
-    device: int
-    index: int
-    data: bytes
 
 
 @dataclass
@@ -208,15 +176,11 @@ def _merged_days(folder: Path, blocks: int, days: int, spill: tempfile.Temporary
             events, fixes = [], []
             for n in range(blocks):
                 if (folder / f"{n}-{day}-events.npy").exists():
-                    events.append(_tagged(np.load(folder / f"{n}-{day}-events.npy"), n))
-                    fixes.append(_tagged(np.load(folder / f"{n}-{day}-fixes.npy"), n))
+                    events.append((np.load(folder / f"{n}-{day}-events.npy"), n))
+                    fixes.append((np.load(folder / f"{n}-{day}-fixes.npy"), n))
             yield _in_receive_order(day, events, fixes)
     finally:
         spill.cleanup()
-
-
-def _tagged(rows: np.ndarray, block: int) -> tuple[np.ndarray, int]:
-    return rows, block
 
 
 def _in_receive_order(day: int, events: list[tuple[np.ndarray, int]], fixes: list[tuple[np.ndarray, int]]) -> DayTelemetry:
@@ -296,7 +260,7 @@ def _run_block(job: tuple[Scenario, Supplier, int, int, int]) -> Block:
     for index in range(start, stop):
         subject = build_subject(index, scenario, supplier, streams)
         subjects.append(subject)
-        arrivals.extend(_subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
+        arrivals.extend(subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
     stats.subjects = len(subjects)
     arrivals.sort(key=lambda a: (a.arrive_at, a.device, a.index))
     receiver = Receiver(CaseBook([case_of(s, scenario) for s in subjects]), acks=False)  # the links model acks
@@ -310,7 +274,7 @@ def _run_block(job: tuple[Scenario, Supplier, int, int, int]) -> Block:
     return Block(number, subjects, records, truth.table(), stats, receiver.stats, {d: h.digest() for d, h in digests.items()})
 
 
-def _centre(env: simpy.Environment, arrivals: Iterator[_Arrival], receiver: Receiver, records: list[Telemetry],
+def _centre(env: simpy.Environment, arrivals: Iterator[Arrival], receiver: Receiver, records: list[Telemetry],
             digests: dict[int, hashlib._Hash]) -> simpy.events.ProcessGenerator:
     """Each day, take in every copy that arrived by its end, in arrival order."""
     pending = next(arrivals, None)
@@ -323,186 +287,3 @@ def _centre(env: simpy.Environment, arrivals: Iterator[_Arrival], receiver: Rece
             digest.update(f"{pending.arrive_at!r} ".encode() + pending.data)
             records.extend(receiver.receive(pending.device, pending.data, pending.arrive_at))
             pending = next(arrivals, None)
-
-
-def _subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams,
-                    outages: list[np.ndarray], truth: TruthLog, stats: WorldStats) -> list[_Arrival]:
-    """Everything one subject's devices send, as it arrives at the centre; the truth on the way."""
-    end = scenario.days * DAY_S
-    life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
-    gps = supplier.devices.gps_tag
-    life = replace(life, flat=_can_run_flat(life.flat, gps.battery_life_hours * HOUR_S, gps.charge_hours_to_full * HOUR_S))
-    # A trip begun in the run may end after it: the track covers it, the truth is cut at the end.
-    last_back = max((t.leave_s + t.dwell_s + 2 * math.dist(subject.home, t.destination_xy) / t.speed_m_s for t in life.trips), default=0.0)
-    track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
-    home = _home_intervals(track, end)
-    windows = models.curfew_windows(subject.curfew, end)
-    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, outages, truth)
-    params = supplier.devices
-    fault_rng = streams.subject(subject.index, Use.FAULTS)
-    s = subject.index
-    out: list[_Arrival] = []
-    worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
-    for slot, drift in zip(subject.slots, subject.drift_ppm, strict=True):
-        device = subject.device(slot)
-        false = false_tampers(scenario, supplier, fault_rng)
-        restarts = reboots(scenario, supplier, fault_rng)
-        if slot is Slot.RF_TAG:
-            continue  # heard through its base unit
-        if slot in subject.faulty_install:
-            truth.add(s, device, TruthKind.UNMONITORED, [(0.0, end)])
-            continue
-        tag_strap = life.removals if worn_tag is _TAG_OF[slot] else np.empty((0, 2))
-        if false.size:
-            truth.add(s, device, TruthKind.DEVICE_FAULTY, false)
-        tampers = union(tag_strap, false)
-        blocked = outages[subject.area]
-        if slot is Slot.BASE_UNIT:
-            cuts = mains_cuts(scenario, fault_rng)
-            truth.add(s, device, TruthKind.MAINS_LOST, cuts)
-            spurious = spurious_leaves(supplier.rf_channel, home, params.rf_tag.beacon_interval_min_s,
-                                       params.rf_tag.beacon_interval_max_s, params.base_unit.leave_time_s,
-                                       streams.subject(s, Use.CHANNEL))
-            stats.spurious_leaves += len(spurious)
-            away = complement(home, 0.0, end)
-            true_gone = away[away[:, 1] - away[:, 0] > params.base_unit.leave_time_s]
-            true_gone = np.column_stack((true_gone[:, 0] + params.base_unit.leave_time_s, true_gone[:, 1]))
-            gone = union(true_gone, spurious)
-            box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params)
-            blocked = union(blocked, dead)
-        elif slot is Slot.GPS_TAG:
-            flat = clip(life.flat, 0.0, end)
-            box = _gps_box(subject, scenario, supplier, streams, track, home, zones, violations, flat, tampers, drift, end)
-            blocked = union(blocked, flat)
-        else:
-            box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
-        stats.messages += len(box.messages)
-        frames = _frames(device, box, drift, restarts)
-        delivery = deliver(frames, np.asarray(box.ready_at), scenario.link, params.uplink, blocked, streams.subject(s, Use.LINK, slot))
-        stats.devices += 1
-        stats.frames_sent += delivery.sent
-        stats.lost += delivery.lost
-        stats.corrupted += delivery.corrupted
-        stats.duplicated += delivery.duplicated
-        stats.acks_lost += delivery.acks_lost
-        stats.overwritten += delivery.overwritten
-        stats.copies_arrived += len(delivery.data)
-        out.extend(_Arrival(float(t), device, int(i), d) for t, i, d in zip(delivery.arrive_at, delivery.frame_index, delivery.data, strict=True))
-    return out
-
-
-def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, track: Track, home: np.ndarray, windows: np.ndarray,
-                   life: Life, outages: list[np.ndarray], truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
-    """The subject's truth, whatever their devices manage to report; and, for a GPS tag, when
-    the subject was in each exclusion zone and when a zone rule was broken."""
-    s, end = subject.index, scenario.days * DAY_S
-    truth.add(s, 0, TruthKind.CELLULAR_OUTAGE, clip(outages[subject.area], 0.0, end))
-    truth.add(s, 0, TruthKind.ABSENT_IN_CURFEW, intersect(complement(home, 0.0, end), windows))
-    worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
-    if worn_tag is not None:
-        truth.add(s, subject.device(worn_tag), TruthKind.STRAP_TAMPERED, clip(life.removals, 0.0, end))
-    if subject.wears(Slot.ALCOHOL_TAG):
-        episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
-        over = over_threshold_intervals(episodes, supplier.devices.alcohol_tag.tac_threshold_mg_dl)
-        truth.add(s, 0, TruthKind.DRINKING, clip(over, 0.0, end))
-    if not subject.wears(Slot.GPS_TAG):
-        return [], np.empty((0, 2))
-    truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.DEVICE_FLAT, clip(life.flat, 0.0, end))
-    zones = [clip(inside_intervals(track, z.x, z.y, z.radius_m), 0.0, end) for z in subject.exclusions]
-    for spans in zones:
-        truth.add(s, 0, TruthKind.IN_EXCLUSION_ZONE, spans)
-    out_of_home_zone = np.empty((0, 2))
-    if subject.curfew is not None:
-        at_home_zone = inside_intervals(track, subject.home[0], subject.home[1], scenario.zones.home_radius_m)
-        out_of_home_zone = intersect(complement(at_home_zone, 0.0, end), windows)
-        truth.add(s, 0, TruthKind.OUT_OF_INCLUSION_ZONE, out_of_home_zone)
-    return zones, union(out_of_home_zone, *zones)
-
-
-_TAG_OF = {Slot.BASE_UNIT: Slot.RF_TAG, Slot.GPS_TAG: Slot.GPS_TAG, Slot.ALCOHOL_TAG: Slot.ALCOHOL_TAG}
-
-
-def _can_run_flat(flat: np.ndarray, life_s: float, charge_s: float) -> np.ndarray:
-    """The flat spells a battery allows: fitted full, and charged after each flat, it cannot go
-    flat until a full charge has had time to run down."""
-    kept: list[tuple[float, float]] = []
-    for start, stop in flat.tolist():
-        if start >= (kept[-1][1] + charge_s if kept else 0.0) + life_s:
-            kept.append((start, stop))
-    return np.array(kept, dtype=float).reshape(-1, 2)
-
-
-def _home_intervals(track: Track, end: float) -> np.ndarray:
-    return clip(disjoint(np.column_stack((track.t0[track.home], track.t1[track.home]))), 0.0, end)
-
-
-def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndarray) -> list[bytes]:
-    """Sequence numbers in queue order, from 0 again after each reboot; event times on the
-    device's drifting clock."""
-    frames, seq, r = [], 0, 0
-    for ready, t, message in zip(box.ready_at, box.event_time, box.messages, strict=True):
-        while r < len(restarts) and restarts[r] <= ready:
-            seq, r = 0, r + 1
-        ms = max(0, round(t * (1 + drift_ppm * 1e-6) * 1000))
-        frames.append(encode_frame(Frame(device, seq, ms, message)))
-        seq = (seq + 1) % SEQ_MODULUS
-    return frames
-
-
-def _gps_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, track: Track, home: np.ndarray,
-             zones: list[np.ndarray], violations: np.ndarray, flat: np.ndarray, tampers: np.ndarray, drift_ppm: float,
-             end: float) -> models.Outbox:
-    p = supplier.devices.gps_tag
-    times = _fix_schedule(home, violations, p, end)
-    times = times[~contains(flat, times)]
-    fixes = gps_fixes(track, times, supplier.gps, streams.subject(subject.index, Use.GPS), lat0=scenario.town.lat, lon0=scenario.town.lon)
-    # A tag at home long enough to be still is at rest (hourly fixes): the schedule already says so.
-    at_rest = contains(home, times - p.rest_after_s) & contains(home, times)
-    charging = _charging(home, flat, p.charge_hours_to_full, p.battery_life_hours * HOUR_S, end)
-    got = fixes.got_fix
-    inputs = models.GpsInputs(end, times, got, _spread(fixes.lat, got), _spread(fixes.lon, got), _spread(fixes.accuracy_m, got),
-                              at_rest, violations, tampers, flat, charging, 1 + drift_ppm * 1e-6)
-    return models.gps_tag(inputs, supplier.devices)
-
-
-def _spread(values: np.ndarray, got: np.ndarray) -> np.ndarray:
-    """Values for the times a fix was got, laid out over every time tried (NaN where none)."""
-    out = np.full(len(got), np.nan)
-    out[got] = values
-    return out
-
-
-def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end: float) -> np.ndarray:
-    """When the tag tries for a fix: every fix interval, hourly once at rest at home, and every
-    violation interval while a zone rule is broken."""
-    regular = np.arange(p.fix_interval_s, end, p.fix_interval_s)
-    resting = contains(home, regular - p.rest_after_s) & contains(home, regular)
-    times = [regular[~resting], np.arange(p.rest_fix_interval_s, end, p.rest_fix_interval_s)]
-    times[1] = times[1][contains(home, times[1] - p.rest_after_s) & contains(home, times[1])]
-    for a, b in violations:
-        times.append(np.arange(a, b, p.violation_fix_interval_s))
-    return np.unique(np.concatenate(times))
-
-
-def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, life_s: float, end: float) -> np.ndarray:
-    """A compliant wearer charges on getting home each evening (the first at-home stretch after
-    18:00 long enough), for the hours a full charge takes; a tag gone flat is charged when found,
-    and one let run flat was off its charger for the battery's life before."""
-    charge = hours_to_full * HOUR_S
-    spans = [(a, a + charge) for a, b in home if b - a >= charge and (a % DAY_S) >= 18 * HOUR_S]
-    running_down = flat - np.array([life_s, 0.0])
-    kept = intersect(disjoint(spans), complement(running_down, 0.0, end + charge))
-    return clip(union(kept, [(b, b + charge) for _, b in flat]), 0.0, end)
-
-
-def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: np.ndarray, life: Life,
-                 tampers: np.ndarray, end: float) -> models.Outbox:
-    p = supplier.devices.alcohol_tag
-    rng = streams.subject(subject.index, Use.ALCOHOL)
-    episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
-    detected = rng.random(len(episodes)) < supplier.alcohol.detection_share
-    times = np.arange(p.reading_interval_s, end, p.reading_interval_s)
-    tac = readings(episodes, times, detected, rng)
-    skin = rng.normal(p.bench_skin_temp_c, p.bench_skin_temp_sd_c, len(times))
-    away = complement(home, 0.0, end + DAY_S)
-    return models.alcohol_tag(models.AlcoholInputs(end, times, tac, skin, tampers, away), supplier.devices)
