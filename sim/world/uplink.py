@@ -105,7 +105,8 @@ def deliver(
     release = _hold(ready_at, blocked)
     capacity = uplink.queue_capacity
     overwritten = np.zeros(len(frames), dtype=bool)
-    overwritten[: max(len(frames) - capacity, 0)] = ready_at[capacity:] <= release[: len(frames) - capacity]
+    beyond = max(len(frames) - capacity, 0)  # frames with ``capacity`` newer ones behind them
+    overwritten[:beyond] = ready_at[capacity:] <= release[:beyond]
     keep = np.flatnonzero(~overwritten)
     m = len(keep)
 

@@ -132,6 +132,14 @@ def test_overflow_while_held_overwrites_exactly_the_oldest_and_counts_them() -> 
     assert d.overwritten == 2 and sorted(d.frame_index.tolist()) == list(range(2, 12))
 
 
+def test_more_than_half_a_queue_of_frames_that_never_overflows_all_arrive() -> None:
+    # Between half and all of the queue's capacity in a run (a GPS tag sends about 2,000
+    # frames a week): once a crash, from slicing with a negative count.
+    small = dataclasses.replace(UPLINK, queue_capacity=10)
+    d = run(np.arange(7) * 100.0, uplink=small)
+    assert d.overwritten == 0 and d.frame_index.tolist() == list(range(7))
+
+
 def test_corrupt_copies_are_rejected_by_the_decoder_and_the_resend_decodes() -> None:
     n = 300
     frames = wire(n)
