@@ -17,7 +17,7 @@ import struct
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from enum import IntEnum, IntFlag
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from cobs import cobs
@@ -178,10 +178,11 @@ def _short(detail: str) -> FrameError:
 
 
 def _fixed_unpack(st: struct.Struct, payload: bytes, lenient: bool, what: str) -> tuple:
-    if len(payload) < st.size:
-        raise _short(f"{what} payload is {len(payload)} bytes, needs {st.size}")
-    if len(payload) > st.size and not lenient:
-        raise _bad(f"{what} payload is {len(payload)} bytes, expected {st.size}")
+    if len(payload) != st.size:
+        if len(payload) < st.size:
+            raise _short(f"{what} payload is {len(payload)} bytes, needs {st.size}")
+        if not lenient:
+            raise _bad(f"{what} payload is {len(payload)} bytes, expected {st.size}")
     return st.unpack_from(payload)
 
 
@@ -201,9 +202,12 @@ class RfBeacon:
         return self._ST.pack(self.flags)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> RfBeacon:
-        (flags,) = _fixed_unpack(cls._ST, payload, lenient, "rf beacon")
-        return cls(TagFlags(flags))
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int]:
+        return _fixed_unpack(cls._ST, payload, lenient, "rf beacon")
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int]) -> RfBeacon:
+        return cls(TagFlags(fields[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,15 +228,21 @@ class BaseUnitEvent:
         return self._ST.pack(self.code, self.tag_id, self.tag_flags, self.unit_flags, self.battery_pct)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> BaseUnitEvent:
-        code, tag_id, tag_flags, unit_flags, battery = _fixed_unpack(cls._ST, payload, lenient, "base-unit event")
-        try:
-            event = BaseEventCode(code)
-        except ValueError:
-            raise _bad(f"unknown base-unit event code {code}") from None
-        if battery > 100:
-            raise _bad(f"battery_pct {battery} > 100")
-        return cls(event, tag_id, TagFlags(tag_flags), UnitFlags(unit_flags), battery)
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int, int, int, int, int]:
+        fields = _fixed_unpack(cls._ST, payload, lenient, "base-unit event")
+        if fields[0] not in _EVENT_CODES:
+            raise _bad(f"unknown base-unit event code {fields[0]}")
+        if fields[4] > 100:
+            raise _bad(f"battery_pct {fields[4]} > 100")
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int, int, int, int, int]) -> BaseUnitEvent:
+        code, tag_id, tag_flags, unit_flags, battery = fields
+        return cls(BaseEventCode(code), tag_id, TagFlags(tag_flags), UnitFlags(unit_flags), battery)
+
+
+_EVENT_CODES = frozenset(BaseEventCode)
 
 
 FIX_DTYPE = np.dtype(
@@ -270,11 +280,12 @@ def make_fixes(
 def _fixes_out_of_range(fixes: np.ndarray) -> str | None:
     if not len(fixes):
         return None
-    # Extremes, not abs(): abs of the most negative i32 overflows.
-    lat, lon = fixes["lat_e7"], fixes["lon_e7"]
-    if lat.min() < -LAT_E7_MAX or lat.max() > LAT_E7_MAX:
+    # Extremes, not abs(): abs of the most negative i32 overflows. Python's min and max on
+    # lists: a frame holds at most a few hundred fixes, where numpy's per-call cost dominates.
+    lat, lon = fixes["lat_e7"].tolist(), fixes["lon_e7"].tolist()
+    if min(lat) < -LAT_E7_MAX or max(lat) > LAT_E7_MAX:
         return "latitude beyond +/-90 degrees"
-    if lon.min() < -LON_E7_MAX or lon.max() > LON_E7_MAX:
+    if min(lon) < -LON_E7_MAX or max(lon) > LON_E7_MAX:
         return "longitude beyond +/-180 degrees"
     return None
 
@@ -302,7 +313,8 @@ class GpsFixBatch:
         return _COUNT.pack(len(self.fixes)) + np.ascontiguousarray(self.fixes).tobytes()
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> GpsFixBatch:
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[np.ndarray]:
+        """The fixes as a read-only view of ``payload``."""
         if len(payload) < _COUNT.size:
             raise _short("gps batch has no fix count")
         (count,) = _COUNT.unpack_from(payload)
@@ -311,11 +323,15 @@ class GpsFixBatch:
             raise _short(f"gps batch declares {count} fixes in {len(payload)} bytes")
         if len(payload) > need and not lenient:
             raise _bad(f"gps batch has {len(payload) - need} bytes after its {count} fixes")
-        fixes = np.frombuffer(payload, dtype=FIX_DTYPE, count=count, offset=_COUNT.size).copy()
+        fixes = np.frombuffer(payload, dtype=FIX_DTYPE, count=count, offset=_COUNT.size)
         problem = _fixes_out_of_range(fixes)
         if problem:
             raise _bad(problem)
-        return cls(fixes)
+        return (fixes,)
+
+    @classmethod
+    def from_fields(cls, fields: tuple[np.ndarray]) -> GpsFixBatch:
+        return cls(fields[0].copy())
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,11 +347,15 @@ class GpsStatus:
         return self._ST.pack(self.battery_pct, self.flags)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> GpsStatus:
-        battery, flags = _fixed_unpack(cls._ST, payload, lenient, "gps status")
-        if battery > 100:
-            raise _bad(f"battery_pct {battery} > 100")
-        return cls(battery, GpsFlags(flags))
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int, int]:
+        fields = _fixed_unpack(cls._ST, payload, lenient, "gps status")
+        if fields[0] > 100:
+            raise _bad(f"battery_pct {fields[0]} > 100")
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int, int]) -> GpsStatus:
+        return cls(fields[0], GpsFlags(fields[1]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -355,9 +375,12 @@ class AlcoholReading:
         return self._ST.pack(self.tac_mg_dl, self.skin_temp_centi_c, self.flags)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> AlcoholReading:
-        tac, temp, flags = _fixed_unpack(cls._ST, payload, lenient, "alcohol reading")
-        return cls(tac, temp, AlcoholFlags(flags))
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int, int, int]:
+        return _fixed_unpack(cls._ST, payload, lenient, "alcohol reading")
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int, int, int]) -> AlcoholReading:
+        return cls(fields[0], fields[1], AlcoholFlags(fields[2]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,9 +396,12 @@ class Ack:
         return self._ST.pack(self.seq)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> Ack:
-        (seq,) = _fixed_unpack(cls._ST, payload, lenient, "ack")
-        return cls(seq)
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int]:
+        return _fixed_unpack(cls._ST, payload, lenient, "ack")
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int]) -> Ack:
+        return cls(*fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,9 +417,12 @@ class TimeSync:
         return self._ST.pack(self.time_ms)
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> TimeSync:
-        (time_ms,) = _fixed_unpack(cls._ST, payload, lenient, "time sync")
-        return cls(time_ms)
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int]:
+        return _fixed_unpack(cls._ST, payload, lenient, "time sync")
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int]) -> TimeSync:
+        return cls(*fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -486,7 +515,7 @@ class Config:
         return payload
 
     @classmethod
-    def unpack(cls, payload: bytes, lenient: bool) -> Config:
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[dict[ConfigParam, int], tuple[CurfewWindow, ...], tuple[Zone, ...]]:
         view = memoryview(payload)
         pos = 0
 
@@ -526,7 +555,11 @@ class Config:
             zones.append(Zone(zone_id, zone_kind, lat, lon, radius))
         if pos != len(view) and not lenient:
             raise _bad(f"config has {len(view) - pos} bytes after its last zone")
-        return cls(params, tuple(curfews), tuple(zones))
+        return params, tuple(curfews), tuple(zones)
+
+    @classmethod
+    def from_fields(cls, fields: tuple[dict[ConfigParam, int], tuple[CurfewWindow, ...], tuple[Zone, ...]]) -> Config:
+        return cls(*fields)
 
 
 Message = RfBeacon | BaseUnitEvent | GpsFixBatch | GpsStatus | AlcoholReading | Ack | TimeSync | Config
@@ -553,19 +586,72 @@ class Frame:
 
 def encode_frame(frame: Frame) -> bytes:
     """The frame's bytes on the wire, both delimiters included."""
-    _check_range("device_id", frame.device_id, 0, U32_MAX)
-    _check_range("seq", frame.seq, 0, SEQ_MODULUS - 1)
-    _check_range("event_time_ms", frame.event_time_ms, 0, U64_MAX)
     payload = frame.message.pack()
     if len(payload) > MAX_PAYLOAD_SIZE:
         raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
-    body = HEADER.pack(VERSION_BYTE, frame.message.TYPE, frame.device_id, frame.seq, frame.event_time_ms) + payload
-    body += crc16(body).to_bytes(2, "big")
-    return DELIMITER + cobs.encode(body) + DELIMITER
+    try:
+        header = HEADER.pack(VERSION_BYTE, frame.message.TYPE, frame.device_id, frame.seq, frame.event_time_ms)
+    except struct.error as exc:
+        # struct refuses what the wire cannot carry; say which field it was.
+        _check_range("device_id", frame.device_id, 0, U32_MAX)
+        _check_range("seq", frame.seq, 0, SEQ_MODULUS - 1)
+        _check_range("event_time_ms", frame.event_time_ms, 0, U64_MAX)
+        raise EncodeError(str(exc)) from None
+    body = header + payload
+    return DELIMITER + cobs.encode(body + crc16(body).to_bytes(2, "big")) + DELIMITER
 
 
-def decode_frame(encoded: bytes) -> Frame:
-    """Decode one frame's COBS body (no delimiters); raises ``FrameError``."""
+# HEADER as a numpy record, for packing many headers at once.
+_HEADER_DTYPE = np.dtype([("version", "u1"), ("type", "u1"), ("device_id", "<u4"), ("seq", "<u2"), ("event_time_ms", "<u8")])
+assert _HEADER_DTYPE.itemsize == HEADER.size
+
+
+def encode_frames(device_id: int, seqs: np.ndarray, event_times_ms: np.ndarray, messages: list[Message]) -> list[bytes]:
+    """Many frames from one device: the bytes ``encode_frame`` gives each, with their headers
+    packed in one go (a fleet simulation encodes millions)."""
+    seqs, event_times_ms = np.asarray(seqs), np.asarray(event_times_ms)
+    if not len(seqs) == len(event_times_ms) == len(messages):
+        raise ValueError(f"{len(seqs)} sequence numbers, {len(event_times_ms)} times, {len(messages)} messages")
+    if not messages:
+        return []
+    _check_range("device_id", device_id, 0, U32_MAX)
+    for name, values, high in (("seq", seqs, SEQ_MODULUS - 1), ("event_time_ms", event_times_ms, U64_MAX)):
+        if values.dtype.kind not in "iu":
+            raise EncodeError(f"{name} must be integers, not {values.dtype}")
+        _check_range(name, int(values.min()), 0, high)
+        _check_range(name, int(values.max()), 0, high)
+    headers = np.empty(len(messages), dtype=_HEADER_DTYPE)
+    headers["version"] = VERSION_BYTE
+    headers["type"] = [m.TYPE for m in messages]
+    headers["device_id"] = device_id
+    headers["seq"] = seqs
+    headers["event_time_ms"] = event_times_ms
+    packed = headers.tobytes()
+    size = HEADER.size
+    frames = []
+    for i, message in enumerate(messages):
+        payload = message.pack()
+        if len(payload) > MAX_PAYLOAD_SIZE:
+            raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
+        body = packed[i * size : (i + 1) * size] + payload
+        frames.append(DELIMITER + cobs.encode(body + crc16(body).to_bytes(2, "big")) + DELIMITER)
+    return frames
+
+
+class RawFrame(NamedTuple):
+    """A frame decoded and checked as fully as a ``Frame``, its message left as the plain
+    fields its class's ``unpack_fields`` gives (ints; a GPS batch's fixes as a read-only array):
+    for a reader that maps fields straight to its own records, skipping the message objects."""
+
+    type: MessageType
+    device_id: int
+    seq: int
+    event_time_ms: int
+    fields: tuple
+
+
+def decode_raw(encoded: bytes) -> RawFrame:
+    """Decode one frame's COBS body (no delimiters) to its fields; raises ``FrameError``."""
     if len(encoded) > MAX_ENCODED_SIZE:
         raise FrameError(Rejection.OVERSIZE, f"{len(encoded)} encoded bytes, limit {MAX_ENCODED_SIZE}")
     try:
@@ -574,7 +660,8 @@ def decode_frame(encoded: bytes) -> Frame:
         raise FrameError(Rejection.BAD_COBS, str(exc)) from None
     if len(body) < HEADER.size + CRC_SIZE:
         raise _short(f"{len(body)} bytes, a frame needs at least {HEADER.size + CRC_SIZE}")
-    if crc16(body[:-CRC_SIZE]) != int.from_bytes(body[-CRC_SIZE:], "big"):
+    # Run over a body and its own big-endian CRC, this CRC (no final XOR) comes out 0.
+    if binascii.crc_hqx(body, 0xFFFF):
         raise FrameError(Rejection.CRC, "checksum does not match")
     version, mtype, device_id, seq, event_time_ms = HEADER.unpack_from(body)
     major, minor = version >> 4, version & 0x0F
@@ -583,12 +670,26 @@ def decode_frame(encoded: bytes) -> Frame:
             Rejection.UNSUPPORTED_VERSION,
             f"protocol {major}.{minor}, this decoder speaks {PROTOCOL_MAJOR}.x",
         )
-    cls = MESSAGE_CLASSES.get(mtype)
-    if cls is None:
+    known = _UNPACK_FIELDS.get(mtype)
+    if known is None:
         raise FrameError(Rejection.UNKNOWN_TYPE, f"message type 0x{mtype:02x}")
+    message_type, unpack_fields = known
     # A newer minor version may append fields; an older decoder skips them.
-    message = cls.unpack(body[HEADER.size : -CRC_SIZE], minor > PROTOCOL_MINOR)
-    return Frame(device_id, seq, event_time_ms, message)
+    return RawFrame(message_type, device_id, seq, event_time_ms, unpack_fields(body[HEADER.size : -CRC_SIZE], minor > PROTOCOL_MINOR))
+
+
+# By wire type number: each message type and its class's ``unpack_fields``, looked up once.
+_UNPACK_FIELDS = {int(t): (t, cls.unpack_fields) for t, cls in MESSAGE_CLASSES.items()}
+
+
+def to_frame(raw: RawFrame) -> Frame:
+    """The ``Frame`` a raw frame's fields make."""
+    return Frame(raw.device_id, raw.seq, raw.event_time_ms, MESSAGE_CLASSES[raw.type].from_fields(raw.fields))
+
+
+def decode_frame(encoded: bytes) -> Frame:
+    """Decode one frame's COBS body (no delimiters); raises ``FrameError``."""
+    return to_frame(decode_raw(encoded))
 
 
 @dataclass
@@ -596,10 +697,7 @@ class DecoderStats:
     frames: int = 0
     bytes: int = 0
     rejected: Counter[Rejection] = field(default_factory=Counter)
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
+    rejected_total: int = 0  # the sum of ``rejected``, kept as it goes: readers poll it per chunk
 
 
 class StreamDecoder:
@@ -608,6 +706,7 @@ class StreamDecoder:
     Frames may be split or merged across chunks in any way. Anything that is
     not a good frame is counted by reason in ``stats.rejected`` and the last
     few are kept in ``recent_rejects`` for diagnosis; ``feed`` never raises.
+    ``feed_raw`` does the same but gives each frame as a ``RawFrame``.
     """
 
     def __init__(self, keep_rejects: int = 16) -> None:
@@ -617,16 +716,34 @@ class StreamDecoder:
         self._discarding = False  # inside an oversize run, until the next delimiter
 
     def feed(self, chunk: bytes) -> list[Frame]:
+        return [to_frame(raw) for raw in self.feed_raw(chunk)]
+
+    def feed_raw(self, chunk: bytes) -> list[RawFrame]:
         self.stats.bytes += len(chunk)
-        parts = (self._pending + chunk).split(DELIMITER)
+        if not self._pending and len(chunk) > 2 and chunk[0] == 0 and chunk[-1] == 0 and chunk.count(0) == 2:
+            # One whole frame, as a fleet simulation's links deliver them: what the general
+            # path below would do, without its splitting and bookkeeping.
+            self._discarding = False
+            try:
+                frame = decode_raw(chunk[1:-1])
+            except FrameError as exc:
+                self._reject(exc.reason, chunk[1:-1])
+                return []
+            self.stats.frames += 1
+            return [frame]
+        parts = (self._pending + chunk).split(DELIMITER) if self._pending else chunk.split(DELIMITER)
         self._pending = parts.pop()
-        frames: list[Frame] = []
+        frames: list[RawFrame] = []
         for part in parts:
             if self._discarding:
                 self._discarding = False
                 continue
             if part:
-                self._decode_into(part, frames)
+                try:
+                    frames.append(decode_raw(part))
+                except FrameError as exc:
+                    self._reject(exc.reason, part)
+        self.stats.frames += len(frames)
         if self._discarding:
             self._pending = b""
         elif len(self._pending) > MAX_ENCODED_SIZE:
@@ -635,14 +752,7 @@ class StreamDecoder:
             self._discarding = True
         return frames
 
-    def _decode_into(self, part: bytes, frames: list[Frame]) -> None:
-        try:
-            frames.append(decode_frame(part))
-        except FrameError as exc:
-            self._reject(exc.reason, part)
-        else:
-            self.stats.frames += 1
-
     def _reject(self, reason: Rejection, raw: bytes) -> None:
         self.stats.rejected[reason] += 1
+        self.stats.rejected_total += 1
         self.recent_rejects.append((reason, raw))

@@ -161,3 +161,24 @@ def to_batch(records: list[Telemetry]) -> tuple[np.ndarray, np.ndarray]:
             block[name] = r.fixes[name]  # type: ignore[index]
         at += n
     return rows, fixes
+
+
+def from_batch(events: np.ndarray, fixes: np.ndarray) -> list[Telemetry]:
+    """The records ``to_batch`` laid out, back in ``order``. A GPS_FIXES event row (an upload
+    with no fixes) comes back with an empty fix array; ``value`` comes back through the
+    array's float32."""
+    out: list[tuple[int, Telemetry]] = []
+    for order, device, subject, kind, event_time, receive_time, seq, flags, value in events.tolist():
+        empty = np.empty(0, FIX_DTYPE) if kind == Kind.GPS_FIXES else None
+        out.append((order, Telemetry(device, subject, Kind(kind), event_time, receive_time, seq, flags, value, empty)))
+    starts = np.flatnonzero(np.concatenate(([True], fixes["order"][1:] != fixes["order"][:-1]))) if len(fixes) else []
+    for a, b in zip(starts, [*starts[1:], len(fixes)]):
+        head = fixes[a]
+        block = np.empty(b - a, dtype=FIX_DTYPE)
+        for name in FIX_DTYPE.names:  # type: ignore[union-attr]
+            block[name] = fixes[name][a:b]
+        out.append((int(head["order"]), Telemetry(int(head["device"]), int(head["subject"]), Kind.GPS_FIXES,
+                                                  float(head["upload_time"]), float(head["receive_time"]),
+                                                  int(head["seq"]), fixes=block)))
+    out.sort(key=lambda item: item[0])
+    return [record for _, record in out]

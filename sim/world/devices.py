@@ -95,74 +95,93 @@ class UnitInputs:
 def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndarray]:
     """The unit's messages, and when it was dead (battery run down on a mains cut)."""
     p = params.base_unit
-    box = Outbox()
+    backup_s = p.backup_battery_hours * HOUR_S
     status_times = np.arange(p.status_interval_s, inputs.end, p.status_interval_s)
-    dead = np.array([(a + p.backup_battery_hours * HOUR_S, b) for a, b in inputs.mains_cuts
-                     if b - a > p.backup_battery_hours * HOUR_S], dtype=float).reshape(-1, 2)
-    inputs = replace(inputs, tag_gone=_as_heard(inputs.tag_gone, dead, p.leave_time_s))
-
-    def on_backup(t: float) -> bool:
-        return holds(inputs.mains_cuts, t)
-
-    def battery(t: float) -> int:
-        i = int(np.searchsorted(inputs.mains_cuts[:, 0], t, side="right")) - 1
-        if i < 0 or t >= inputs.mains_cuts[i, 1]:
-            return 100  # recharge is not modelled: cuts are rare and the next one finds it full
-        return max(0, round(100 - (t - inputs.mains_cuts[i, 0]) * 100 / (p.backup_battery_hours * HOUR_S)))
-
-    def flags(t: float, present: bool) -> UnitFlags:
-        f = UnitFlags.NONE
-        if on_backup(t):
-            f |= UnitFlags.ON_BACKUP_BATTERY
-        if holds(inputs.curfews, t):
-            f |= UnitFlags.IN_CURFEW
-        if present:
-            f |= UnitFlags.TAG_PRESENT
-        return f
+    cuts = inputs.mains_cuts
+    dead = np.column_stack((cuts[:, 0] + backup_s, cuts[:, 1]))[cuts[:, 1] - cuts[:, 0] > backup_s]
+    gone = _as_heard(inputs.tag_gone, dead, p.leave_time_s)
+    events = _UnitEvents()
 
     def next_status(t: float) -> float:
         i = int(np.searchsorted(status_times, t, side="left"))
         return float(status_times[i]) if i < len(status_times) else inputs.end
 
-    def event(code: BaseEventCode, t: float, present: bool, at_once: bool, tag_flags: TagFlags = TagFlags.NONE) -> None:
-        if holds(dead, t):
-            return
-        f = flags(t, present) | (UnitFlags.VIOLATION if at_once and code in _VIOLATIONS else UnitFlags.NONE)
-        ready = t if at_once else next_status(t)
-        box.put(ready, t, BaseUnitEvent(code, inputs.tag_id, tag_flags, f, battery(t)))
-
-    event(BaseEventCode.INSTALLATION, 0.0, True, True)
-    for t in status_times:
-        event(BaseEventCode.STATUS_CHECK, float(t), not holds(inputs.tag_gone, float(t)), True)
-    for leave, back in inputs.tag_gone:
-        in_curfew = holds(inputs.curfews, leave)
-        if in_curfew:
-            event(BaseEventCode.TAG_LEAVE, leave, False, True)
+    events.add(BaseEventCode.INSTALLATION, 0.0, present=True, ready=0.0)
+    for t in status_times.tolist():
+        events.add(BaseEventCode.STATUS_CHECK, t, present=not holds(gone, t), ready=t)
+    for leave, back in gone.tolist():
+        if holds(inputs.curfews, leave):
+            events.add(BaseEventCode.TAG_LEAVE, leave, present=False, ready=leave)
         else:
             # Held: goes with the next status check, or at curfew start if the tag is still gone then.
             starts = next_start(inputs.curfews, leave)
-            ready = min(next_status(leave), starts if starts < back else math.inf)
-            if not holds(dead, leave):
-                box.put(ready, leave, BaseUnitEvent(BaseEventCode.TAG_LEAVE, inputs.tag_id, TagFlags.NONE, flags(leave, False), battery(leave)))
+            events.add(BaseEventCode.TAG_LEAVE, leave, present=False, ready=min(next_status(leave), starts if starts < back else math.inf),
+                       violation=False)
         if back < inputs.end:
-            event(BaseEventCode.TAG_RETURN, back, True, holds(inputs.curfews, back))
-    for start, stop in inputs.tampers:
+            at_once = holds(inputs.curfews, back)
+            events.add(BaseEventCode.TAG_RETURN, back, present=True, ready=back if at_once else next_status(back), violation=at_once)
+    for start, stop in inputs.tampers.tolist():
         # The tag latches the flag until a beacon carrying it is acknowledged: a cut that begins
         # and ends out of range is still reported when the tag is next heard, then cleared.
-        heard = end_of(inputs.tag_gone, start)
+        heard = end_of(gone, start)
         if heard < inputs.end:
-            event(BaseEventCode.STRAP_TAMPER, heard, True, True, TagFlags.STRAP_SEVERED)
-        cleared = max(heard, end_of(inputs.tag_gone, stop))
+            events.add(BaseEventCode.STRAP_TAMPER, heard, present=True, ready=heard, tag_flags=TagFlags.STRAP_SEVERED)
+        cleared = max(heard, end_of(gone, stop))
         if cleared < inputs.end:
-            event(BaseEventCode.TAMPER_CLEARED, cleared, True, True)
-    for start, stop in inputs.mains_cuts:
-        event(BaseEventCode.MAINS_LOST, start, not holds(inputs.tag_gone, start), True)
-        low_at = start + p.backup_battery_hours * HOUR_S * (1 - p.backup_battery_low_pct / 100)
+            events.add(BaseEventCode.TAMPER_CLEARED, cleared, present=True, ready=cleared)
+    for start, stop in cuts.tolist():
+        events.add(BaseEventCode.MAINS_LOST, start, present=not holds(gone, start), ready=start)
+        low_at = start + backup_s * (1 - p.backup_battery_low_pct / 100)
         if low_at < stop:
-            event(BaseEventCode.BACKUP_BATTERY_LOW, low_at, not holds(inputs.tag_gone, low_at), False)
+            events.add(BaseEventCode.BACKUP_BATTERY_LOW, low_at, present=not holds(gone, low_at), ready=next_status(low_at))
         if stop < inputs.end:
-            event(BaseEventCode.MAINS_RESTORED, stop, not holds(inputs.tag_gone, stop), False)
-    return box.in_queue_order(), dead
+            events.add(BaseEventCode.MAINS_RESTORED, stop, present=not holds(gone, stop), ready=next_status(stop))
+    return events.outbox(inputs.tag_id, inputs.curfews, cuts, dead, backup_s), dead
+
+
+class _UnitEvents:
+    """The unit's events as columns, made messages all at once: their flags and battery
+    depend only on their times, and a dead unit sends nothing."""
+
+    def __init__(self) -> None:
+        self.codes: list[BaseEventCode] = []
+        self.times: list[float] = []
+        self.present: list[bool] = []
+        self.ready: list[float] = []
+        self.violation: list[bool] = []
+        self.tag_flags: list[TagFlags] = []
+
+    def add(self, code: BaseEventCode, t: float, present: bool, ready: float, violation: bool | None = None,
+            tag_flags: TagFlags = TagFlags.NONE) -> None:
+        """``violation`` defaults to whether a code sent at once is one the unit flags so."""
+        self.codes.append(code)
+        self.times.append(t)
+        self.present.append(present)
+        self.ready.append(ready)
+        self.violation.append(code in _VIOLATIONS and ready == t if violation is None else violation)
+        self.tag_flags.append(tag_flags)
+
+    def outbox(self, tag_id: int, curfews: np.ndarray, cuts: np.ndarray, dead: np.ndarray, backup_s: float) -> Outbox:
+        t = np.array(self.times)
+        unit = (np.where(contains(cuts, t), int(UnitFlags.ON_BACKUP_BATTERY), 0)
+                | np.where(contains(curfews, t), int(UnitFlags.IN_CURFEW), 0)
+                | np.where(self.present, int(UnitFlags.TAG_PRESENT), 0)
+                | np.where(self.violation, int(UnitFlags.VIOLATION), 0))
+        i = np.searchsorted(cuts[:, 0], t, side="right") - 1
+        on_backup_since = cuts[np.maximum(i, 0), 0] if len(cuts) else t
+        # Recharge is not modelled: cuts are rare and the next one finds it full.
+        battery = np.where(contains(cuts, t), np.maximum(0, np.round(100 - (t - on_backup_since) * 100 / backup_s)), 100).astype(int)
+        alive = np.flatnonzero(~contains(dead, t))
+        order = alive[np.argsort(np.array(self.ready)[alive], kind="stable")]  # queue order: by ready time, then as added
+        as_flags: dict[int, UnitFlags] = {}
+        box = Outbox()
+        for k in order.tolist():
+            f = int(unit[k])
+            flags = as_flags.get(f)
+            if flags is None:
+                flags = as_flags[f] = UnitFlags(f)
+            box.put(self.ready[k], self.times[k], BaseUnitEvent(self.codes[k], tag_id, self.tag_flags[k], flags, int(battery[k])))
+        return box
 
 
 def _as_heard(gone: np.ndarray, dead: np.ndarray, leave_time_s: float) -> np.ndarray:
@@ -221,30 +240,25 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     )
     cut = np.searchsorted(times, sessions, side="right")
     tried_cut = np.searchsorted(inputs.fix_times, sessions, side="right")
+    # The newest try before each session: whether it got a fix, whether the tag was at rest.
+    newest = np.maximum(tried_cut - 1, 0)
+    none = np.zeros(len(sessions), dtype=bool)
+    got_newest = inputs.got_fix[newest] if len(inputs.fix_times) else none
+    resting = inputs.at_rest[newest] & (tried_cut > 0) if len(inputs.fix_times) else none
+    tried_since_last = tried_cut > np.concatenate(([0], tried_cut[:-1]))
+    flags = np.where(tried_since_last & ~got_newest, int(GpsFlags.NO_FIX), 0)
+    flags |= np.where(resting, int(GpsFlags.AT_REST), 0)
+    flags |= np.where(strap_open, int(GpsFlags.STRAP_OPEN), 0)
+    flags |= np.where(charging, int(GpsFlags.CHARGING), 0)
+    flags |= np.where(violating, int(GpsFlags.ZONE_VIOLATION), 0)
+    flags |= np.where(levels <= p.battery_low_pct, int(GpsFlags.BATTERY_LOW), 0)
+    as_flags = {f: GpsFlags(f) for f in set(flags.tolist())}
     previous = 0
-    previous_tried = 0
-    for t, upto, tried_upto, strap, charge, level, violation in zip(
-        sessions.tolist(), cut.tolist(), tried_cut.tolist(), strap_open.tolist(), charging.tolist(), levels.tolist(),
-        violating.tolist(), strict=True,
-    ):
+    for t, upto, level, f in zip(sessions.tolist(), cut.tolist(), levels.tolist(), flags.tolist(), strict=True):
         for a in range(previous, upto, MAX_FIXES_PER_FRAME):
-            batch = wire[a : min(upto, a + MAX_FIXES_PER_FRAME)]
-            box.put(t, t, GpsFixBatch(batch))
-        flags = GpsFlags.NONE
-        if tried_upto > previous_tried and not inputs.got_fix[tried_upto - 1]:
-            flags |= GpsFlags.NO_FIX
-        if tried_upto > 0 and inputs.at_rest[tried_upto - 1]:
-            flags |= GpsFlags.AT_REST
-        if strap:
-            flags |= GpsFlags.STRAP_OPEN
-        if charge:
-            flags |= GpsFlags.CHARGING
-        if violation:
-            flags |= GpsFlags.ZONE_VIOLATION
-        if level <= p.battery_low_pct:
-            flags |= GpsFlags.BATTERY_LOW
-        box.put(t, t, GpsStatus(level, flags))
-        previous, previous_tried = upto, tried_upto
+            box.put(t, t, GpsFixBatch(wire[a : min(upto, a + MAX_FIXES_PER_FRAME)]))
+        box.put(t, t, GpsStatus(level, as_flags[f]))
+        previous = upto
     return box
 
 
@@ -284,12 +298,16 @@ class AlcoholInputs:
 def alcohol_tag(inputs: AlcoholInputs, params: DeviceParams) -> Outbox:
     p = params.alcohol_tag
     box = Outbox()
+    t = inputs.reading_times
     daily = np.arange(p.upload_interval_s, inputs.end + p.upload_interval_s, p.upload_interval_s)
-    for t, tac, temp in zip(inputs.reading_times.tolist(), inputs.tac_mg_dl.tolist(), inputs.skin_temp_c.tolist(), strict=True):
-        flags = AlcoholFlags.STRAP_TAMPER if holds(inputs.tampered, t) else AlcoholFlags.NONE
-        urgent = tac >= p.tac_threshold_mg_dl or bool(flags)
-        upload = t if urgent else float(daily[int(np.searchsorted(daily, t, side="left"))])
-        upload = end_of(inputs.away, upload)  # within reach of the base station
-        box.put(upload, t, AlcoholReading(min(0xFFFF, round(tac)), round(temp * 100), flags))
+    tampered = contains(inputs.tampered, t)
+    urgent = (inputs.tac_mg_dl >= p.tac_threshold_mg_dl) | tampered
+    upload = np.where(urgent, t, daily[np.minimum(np.searchsorted(daily, t, side="left"), len(daily) - 1)])
+    # Within reach of the base station.
+    k = np.searchsorted(inputs.away[:, 0], upload, side="right") - 1
+    upload = np.where(contains(inputs.away, upload), inputs.away[np.maximum(k, 0), 1] if len(inputs.away) else upload, upload)
+    tac = np.minimum(0xFFFF, np.round(inputs.tac_mg_dl)).astype(int)
+    temp = np.round(inputs.skin_temp_c * 100).astype(int)
+    for u, r, level, centi_c, strap in zip(upload.tolist(), t.tolist(), tac.tolist(), temp.tolist(), tampered.tolist(), strict=True):
+        box.put(u, r, AlcoholReading(level, centi_c, AlcoholFlags.STRAP_TAMPER if strap else AlcoholFlags.NONE))
     return box.in_queue_order()
-

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from firmware_stubs.params import GpsTagParams
-from firmware_stubs.protocol import Frame, encode_frame
+from firmware_stubs.protocol import encode_frames
 from sim.scenario import Scenario, Supplier
 from sim.world import devices as models
 from sim.world.alcohol import Episode, over_threshold_intervals, readings
@@ -28,7 +28,7 @@ from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import Track, gps_fixes, inside_intervals
 from sim.world.truth import TruthKind, TruthLog
-from sim.world.uplink import deliver
+from sim.world.uplink import Delivery, deliver
 
 SEQ_MODULUS = 1 << 16
 
@@ -49,19 +49,10 @@ class WorldStats:
     simpy_events: int = 0
 
 
-@dataclass(frozen=True)
-class Arrival:
-    """One copy of a frame reaching the centre."""
-
-    arrive_at: float
-    device: int
-    index: int
-    data: bytes
-
-
 def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams,
-                    outages: list[np.ndarray], truth: TruthLog, stats: WorldStats) -> list[Arrival]:
-    """Everything one subject's devices send, as it arrives at the centre; the truth on the way."""
+                    outages: list[np.ndarray], truth: TruthLog, stats: WorldStats) -> list[tuple[int, Delivery]]:
+    """Everything one subject's devices send, as it arrives at the centre (each device's
+    delivery); the truth on the way."""
     end = scenario.days * DAY_S
     life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
     gps = supplier.devices.gps_tag
@@ -75,7 +66,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     params = supplier.devices
     fault_rng = streams.subject(subject.index, Use.FAULTS)
     s = subject.index
-    out: list[Arrival] = []
+    out: list[tuple[int, Delivery]] = []
     worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
     for slot, drift in zip(subject.slots, subject.drift_ppm, strict=True):
         device = subject.device(slot)
@@ -121,7 +112,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
         stats.acks_lost += delivery.acks_lost
         stats.overwritten += delivery.overwritten
         stats.copies_arrived += len(delivery.data)
-        out.extend(Arrival(float(t), device, int(i), d) for t, i, d in zip(delivery.arrive_at, delivery.frame_index, delivery.data, strict=True))
+        out.append((device, delivery))
     return out
 
 
@@ -173,14 +164,11 @@ def _home_intervals(track: Track, end: float) -> np.ndarray:
 def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndarray) -> list[bytes]:
     """Sequence numbers in queue order, from 0 again after each reboot; event times on the
     device's drifting clock."""
-    frames, seq, r = [], 0, 0
-    for ready, t, message in zip(box.ready_at, box.event_time, box.messages, strict=True):
-        while r < len(restarts) and restarts[r] <= ready:
-            seq, r = 0, r + 1
-        ms = max(0, round(t * (1 + drift_ppm * 1e-6) * 1000))
-        frames.append(encode_frame(Frame(device, seq, ms, message)))
-        seq = (seq + 1) % SEQ_MODULUS
-    return frames
+    ready = np.asarray(box.ready_at, dtype=float)
+    run = np.searchsorted(restarts, ready, side="right")  # reboots so far: frames of one run share it
+    seqs = (np.arange(len(ready)) - np.searchsorted(run, run, side="left")) % SEQ_MODULUS
+    ms = np.maximum(0, np.round(np.asarray(box.event_time, dtype=float) * (1 + drift_ppm * 1e-6) * 1000)).astype(np.uint64)
+    return encode_frames(device, seqs, ms, box.messages)
 
 
 def _gps_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, track: Track, home: np.ndarray,

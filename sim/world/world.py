@@ -15,12 +15,13 @@ by day, every copy that has arrived, in arrival order.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-import heapq
 import math
 import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,10 +30,11 @@ import simpy
 
 from sim.centre.receiver import Receiver, ReceiverStats
 from sim.detector.cases import Case, CaseBook
-from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, to_batch
+from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, from_batch
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world.draws import DAY_S
-from sim.world.fleet import Arrival, WorldStats, subject_frames
+from sim.world.fleet import WorldStats, subject_frames
+from sim.world.uplink import Delivery
 from sim.world.faults import area_outages
 from sim.world.population import Subject, build_subject, case_of
 from sim.world.streams import Streams
@@ -62,7 +64,8 @@ class Block:
 
     number: int
     subjects: list[Subject]
-    records: list[Telemetry]  # in receive order
+    events: np.ndarray  # its records as the detector's batch arrays, ``order`` in the block's receive order
+    fixes: np.ndarray
     truth: np.ndarray
     stats: WorldStats
     centre: ReceiverStats
@@ -82,11 +85,11 @@ def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Cal
     supplier = supplier or load_supplier(scenario.supplier)
     blocks = list(_blocks(scenario, supplier, workers, progress))
     stats, centre, digest = _totals(blocks)
-    records = list(heapq.merge(*(_keyed(b) for b in blocks), key=lambda item: item[0]))
+    events, fixes = _in_receive_order([(b.events, b.number) for b in blocks], [(b.fixes, b.number) for b in blocks])
     truth = np.concatenate([b.truth for b in blocks])
     truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
     subjects = [s for b in blocks for s in b.subjects]
-    return WorldRun(scenario, supplier, subjects, [case_of(s, scenario) for s in subjects], [r for _, r in records],
+    return WorldRun(scenario, supplier, subjects, [case_of(s, scenario) for s in subjects], from_batch(events, fixes),
                     truth, stats, centre, digest, scenario.days * DAY_S)
 
 
@@ -159,7 +162,7 @@ class _Spilled:
 def _spill_block(job: tuple[Scenario, Supplier, int, int, int, str]) -> _Spilled:
     *block_job, folder = job
     block = _run_block(tuple(block_job))  # type: ignore[arg-type]
-    events, fixes = to_batch(block.records)
+    events, fixes = block.events, block.fixes
     first = np.concatenate(([True], fixes["order"][1:] != fixes["order"][:-1])) if len(fixes) else np.zeros(0, bool)
     event_day = (events["receive_time"] // DAY_S).astype(np.int64)
     fix_day = (fixes["receive_time"] // DAY_S).astype(np.int64)
@@ -178,14 +181,14 @@ def _merged_days(folder: Path, blocks: int, days: int, spill: tempfile.Temporary
                 if (folder / f"{n}-{day}-events.npy").exists():
                     events.append((np.load(folder / f"{n}-{day}-events.npy"), n))
                     fixes.append((np.load(folder / f"{n}-{day}-fixes.npy"), n))
-            yield _in_receive_order(day, events, fixes)
+            yield DayTelemetry(day, *_in_receive_order(events, fixes))
     finally:
         spill.cleanup()
 
 
-def _in_receive_order(day: int, events: list[tuple[np.ndarray, int]], fixes: list[tuple[np.ndarray, int]]) -> DayTelemetry:
-    """One day's records from every block, numbered in the order ``simulate`` gives them:
-    receive time, then block, then place in the block's own order."""
+def _in_receive_order(events: list[tuple[np.ndarray, int]], fixes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Records from every block (each array with its block's number), numbered in one receive
+    order: receive time, then block, then place in the block's own order."""
     ev = np.concatenate([e for e, _ in events]) if events else np.empty(0, RECORD_DTYPE)
     fx = np.concatenate([f for f, _ in fixes]) if fixes else np.empty(0, BATCH_FIX_DTYPE)
     ev_block = np.concatenate([np.full(len(e), n) for e, n in events]) if events else np.empty(0, int)
@@ -201,7 +204,7 @@ def _in_receive_order(day: int, events: list[tuple[np.ndarray, int]], fixes: lis
     fx["order"] = np.repeat(upload_rank, np.diff(np.append(first, len(fx))))
     ev = ev[np.argsort(ev["order"], kind="stable")]
     fx = fx[np.argsort(fx["order"], kind="stable")]
-    return DayTelemetry(day, ev, fx)
+    return ev, fx
 
 
 def _map(function: Callable, jobs: list, workers: int) -> Iterator:
@@ -211,11 +214,6 @@ def _map(function: Callable, jobs: list, workers: int) -> Iterator:
         return
     with multiprocessing.get_context("spawn").Pool(workers) as pool:
         yield from pool.imap(function, jobs)
-
-
-def _keyed(block: Block) -> Iterator[tuple[tuple[float, int, int], Telemetry]]:
-    """Records keyed for the merge: receive time, then block, then place in the block's order."""
-    return (((r.receive_time, block.number, i), r) for i, r in enumerate(block.records))
 
 
 def _totals(blocks: list[Block]) -> tuple[WorldStats, ReceiverStats, str]:
@@ -251,39 +249,96 @@ def _blocks(scenario: Scenario, supplier: Supplier, workers: int, progress: Call
 
 
 def _run_block(job: tuple[Scenario, Supplier, int, int, int]) -> Block:
-    scenario, supplier, number, start, stop = job
+    with _without_cycle_collection():
+        return _simulate_block(*job)
+
+
+@contextmanager
+def _without_cycle_collection() -> Iterator[None]:
+    """A block makes millions of small objects (frames, messages, records) and no reference
+    cycles to speak of; the cycle collector's passes over them cost about a quarter of its time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _simulate_block(scenario: Scenario, supplier: Supplier, number: int, start: int, stop: int) -> Block:
     streams = Streams(scenario.seed)
     outages = area_outages(scenario, streams)
     truth = TruthLog()
     stats = WorldStats()
-    subjects, arrivals = [], []
+    subjects, deliveries = [], []
     for index in range(start, stop):
         subject = build_subject(index, scenario, supplier, streams)
         subjects.append(subject)
-        arrivals.extend(subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
+        deliveries.extend(subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
     stats.subjects = len(subjects)
-    arrivals.sort(key=lambda a: (a.arrive_at, a.device, a.index))
+    arrivals = _Arrivals.of(deliveries)
     receiver = Receiver(CaseBook([case_of(s, scenario) for s in subjects]), acks=False)  # the links model acks
-    records: list[Telemetry] = []
-    digests: dict[int, hashlib._Hash] = {}
+    taken: list[tuple[np.ndarray, np.ndarray]] = []
     env = simpy.Environment()
-    env.process(_centre(env, iter(arrivals), receiver, records, digests))
+    env.process(_centre(env, arrivals, receiver, taken))
     while env.peek() != math.inf:
         env.step()
         stats.simpy_events += 1
-    return Block(number, subjects, records, truth.table(), stats, receiver.stats, {d: h.digest() for d, h in digests.items()})
+    events, fixes = _joined(taken)
+    return Block(number, subjects, events, fixes, truth.table(), stats, receiver.stats, arrivals.digests())
 
 
-def _centre(env: simpy.Environment, arrivals: Iterator[Arrival], receiver: Receiver, records: list[Telemetry],
-            digests: dict[int, hashlib._Hash]) -> simpy.events.ProcessGenerator:
+@dataclass(frozen=True)
+class _Arrivals:
+    """Every copy that reached a block's centre, in arrival order (ties by device, then frame)."""
+
+    arrive_at: np.ndarray
+    device: np.ndarray
+    data: list[bytes]
+
+    @classmethod
+    def of(cls, deliveries: list[tuple[int, Delivery]]) -> _Arrivals:
+        arrive = np.concatenate([d.arrive_at for _, d in deliveries]) if deliveries else np.empty(0)
+        device = np.concatenate([np.full(len(d.data), n, dtype=np.int64) for n, d in deliveries]) if deliveries else np.empty(0, np.int64)
+        index = np.concatenate([d.frame_index for _, d in deliveries]) if deliveries else np.empty(0, np.int64)
+        order = np.lexsort((index, device, arrive))
+        data = [copy for _, d in deliveries for copy in d.data]
+        return cls(arrive[order], device[order], [data[i] for i in order.tolist()])
+
+    def digests(self) -> dict[int, bytes]:
+        """Per device, a hash of its copies' arrival times and bytes in arrival order."""
+        by_device = np.argsort(self.device, kind="stable")
+        devices = self.device[by_device]
+        cuts = np.flatnonzero(np.diff(devices)) + 1
+        out = {}
+        for part in np.split(by_device, cuts) if len(by_device) else []:
+            digest = hashlib.sha256(self.arrive_at[part].tobytes())
+            digest.update(b"".join([self.data[i] for i in part.tolist()]))
+            out[int(self.device[part[0]])] = digest.digest()
+        return out
+
+
+def _centre(env: simpy.Environment, arrivals: _Arrivals, receiver: Receiver,
+            taken: list[tuple[np.ndarray, np.ndarray]]) -> simpy.events.ProcessGenerator:
     """Each day, take in every copy that arrived by its end, in arrival order."""
-    pending = next(arrivals, None)
-    while pending is not None:
+    done = 0
+    while done < len(arrivals.data):
         yield env.timeout(DAY_S)
-        while pending is not None and pending.arrive_at < env.now:
-            digest = digests.get(pending.device)
-            if digest is None:
-                digest = digests[pending.device] = hashlib.sha256()
-            digest.update(f"{pending.arrive_at!r} ".encode() + pending.data)
-            records.extend(receiver.receive(pending.device, pending.data, pending.arrive_at))
-            pending = next(arrivals, None)
+        upto = int(np.searchsorted(arrivals.arrive_at, env.now, side="left"))
+        taken.append(receiver.receive_batch(arrivals.device[done:upto].tolist(), arrivals.data[done:upto],
+                                            arrivals.arrive_at[done:upto].tolist()))
+        done = upto
+
+
+def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """Batch arrays from successive ``receive_batch`` calls as one, ``order`` running on."""
+    events, fixes, offset = [], [], 0
+    for ev, fx in parts:
+        ev["order"] += offset
+        fx["order"] += offset
+        offset += len(ev) + len(np.unique(fx["order"]))
+        events.append(ev)
+        fixes.append(fx)
+    return (np.concatenate(events) if events else np.empty(0, RECORD_DTYPE),
+            np.concatenate(fixes) if fixes else np.empty(0, BATCH_FIX_DTYPE))

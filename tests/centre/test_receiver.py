@@ -7,6 +7,8 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from firmware_stubs.kinds import build_standalone
 from firmware_stubs.params import default_device_params
@@ -42,6 +44,8 @@ from sim.detector.telemetry import (
     UNIT_VIOLATION,
     Kind,
     Telemetry,
+    from_batch,
+    to_batch,
 )
 
 UNIT, TAG, GPS, ALCOHOL, STRANGER = 700, 701, 800, 900, 4242
@@ -418,3 +422,53 @@ def test_a_stub_started_again_is_seen_as_a_reboot_and_its_new_run_acked() -> Non
     assert [(r.kind, r.seq) for r in bench.records[:2]] == [(Kind.DEVICE_REBOOT, 0), (Kind.INSTALLATION, 0)]
     assert len(again.device.queue) == 0  # type: ignore[attr-defined]
     assert Kind.DEVICE_REBOOT not in [r.kind for r in bench.records[2:]]
+
+
+# --- the batch path ----------------------------------------------------------------------
+
+BATCH_MESSAGES = st.one_of(
+    st.just(STATUS),
+    st.builds(GpsStatus, st.integers(0, 100), st.integers(0, 0x7F).map(GpsFlags)),
+    st.builds(AlcoholReading, st.integers(0, 0xFFFF), st.integers(-0x8000, 0x7FFF), st.integers(0, 7).map(AlcoholFlags)),
+    st.integers(0, 3).map(lambda n: GpsFixBatch(make_fixes([T0_MS + i for i in range(n)], [515_000_000 + i for i in range(n)],
+                                                           [-1_000_000] * n, [50] * n, [8] * n))),
+    st.just(RfBeacon(TagFlags.NONE)),
+    st.builds(Ack, st.integers(0, 9)),
+)
+SENT = st.tuples(
+    st.sampled_from(["a", "b"]),  # link
+    st.sampled_from([UNIT, GPS, ALCOHOL, STRANGER]),
+    st.integers(0, 80),  # seq: low numbers far behind the newest look like restarts
+    st.integers(0, 10**6),  # event-time step, ms
+    BATCH_MESSAGES,
+    st.sampled_from(["whole", "corrupt", "split"]),
+)
+
+
+@given(st.lists(SENT, max_size=30))
+@settings(max_examples=200, deadline=None)
+def test_a_batch_gives_what_receive_gives_call_by_call(sent: list[tuple]) -> None:  # type: ignore[type-arg]
+    """One ``receive_batch`` over many chunks makes the records, stats, set-asides and acks of
+    ``receive`` chunk by chunk (tracking carried across calls, records numbered across them),
+    and ``from_batch`` gives the records back from the arrays."""
+    links, chunks, nows = [], [], []
+    t_ms = T0_MS
+    for n, (link, device, seq, step, message, how) in enumerate(sent):
+        t_ms += step
+        data = encode_frame(Frame(device, seq, t_ms, message))
+        if how == "corrupt":
+            data = data[:5] + bytes([data[5] ^ 0x40 or 1]) + data[6:]
+        parts = [data[:4], data[4:]] if how == "split" else [data]
+        for part in parts:
+            links.append(link)
+            chunks.append(part)
+            nows.append(100.0 + n)
+    one_by_one, batch = Receiver(CASES), Receiver(CASES)
+    records = [r for link, chunk, now in zip(links, chunks, nows) for r in one_by_one.receive(link, chunk, now)]
+    events, fixes = batch.receive_batch(links, chunks, nows)
+    want_events, want_fixes = to_batch(records)
+    assert events.tobytes() == want_events.tobytes() and fixes.tobytes() == want_fixes.tobytes()
+    assert batch.stats == one_by_one.stats
+    assert list(batch.set_aside) == list(one_by_one.set_aside)
+    assert [batch.take_acks(link) for link in "ab"] == [one_by_one.take_acks(link) for link in "ab"]
+    assert from_batch(events, fixes) == records

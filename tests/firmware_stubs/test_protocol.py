@@ -47,6 +47,7 @@ from firmware_stubs.protocol import (
     crc16,
     decode_frame,
     encode_frame,
+    encode_frames,
     make_fixes,
     seq_diff,
     seq_next,
@@ -146,6 +147,53 @@ def test_any_chunking_gives_the_same_frames(sent: list[Frame], data: st.DataObje
         got += decoder.feed(stream[start:end])
     assert got == sent
     assert decoder.stats.rejected_total == 0
+
+
+OVERSIZE_RUN = b"\x01" * (MAX_ENCODED_SIZE + 10)
+
+
+@given(st.lists(st.one_of(frames, st.binary(max_size=40), st.just(OVERSIZE_RUN)), min_size=1, max_size=10))
+@settings(max_examples=300)
+def test_whole_frame_chunks_give_what_the_joined_stream_gives(items: list[Frame | bytes]) -> None:
+    """A chunk that is one whole frame takes a short cut through the decoder; garbage chunks
+    between them (which may leave bytes pending, or start an oversize run) must not tell the
+    difference."""
+    chunks = [encode_frame(item) if isinstance(item, Frame) else item for item in items]
+    one_by_one, joined = StreamDecoder(), StreamDecoder()
+    got = [frame for chunk in chunks for frame in one_by_one.feed(chunk)]
+    assert got == joined.feed(b"".join(chunks))
+    assert one_by_one.stats == joined.stats
+    # (What is kept of an oversize run depends on where it was cut, so only the reasons.)
+    assert [r for r, _ in one_by_one.recent_rejects] == [r for r, _ in joined.recent_rejects]
+
+
+@given(u32, st.lists(st.tuples(u16, st.integers(0, U64_MAX), messages), max_size=6))
+@settings(max_examples=200)
+def test_encoding_many_frames_at_once_gives_each_frames_bytes(device: int, items: list[tuple[int, int, object]]) -> None:
+    seqs = np.array([seq for seq, _, _ in items], dtype=np.uint16)
+    times = np.array([t for _, t, _ in items], dtype=np.uint64)
+    assert encode_frames(device, seqs, times, [m for _, _, m in items]) == [  # type: ignore[misc]
+        encode_frame(Frame(device, seq, t, m)) for seq, t, m in items  # type: ignore[arg-type]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("device", "seq", "event_time_ms", "field"),
+    [(-1, 0, 0, "device_id"), (U32_MAX + 1, 0, 0, "device_id"), (1, SEQ_MODULUS, 0, "seq"), (1, -1, 0, "seq"),
+     (1, 0, -1, "event_time_ms")],
+)
+def test_header_fields_the_wire_cannot_carry_are_refused_by_name(device: int, seq: int, event_time_ms: int, field: str) -> None:
+    with pytest.raises(EncodeError, match=field):
+        encode_frame(Frame(device, seq, event_time_ms, Ack(1)))
+    with pytest.raises(EncodeError, match=field):
+        encode_frames(device, np.array([seq]), np.array([event_time_ms]), [Ack(1)])
+
+
+def test_encoding_many_frames_wants_integer_fields_one_each() -> None:
+    with pytest.raises(EncodeError, match="seq must be integers"):
+        encode_frames(1, np.array([1.0]), np.array([0]), [Ack(1)])
+    with pytest.raises(ValueError, match="2 sequence numbers, 1 times, 1 messages"):
+        encode_frames(1, np.array([1, 2]), np.array([0]), [Ack(1)])
 
 
 @given(st.lists(st.tuples(frames, st.binary(max_size=64)), min_size=1, max_size=6), st.integers(1, 17))
