@@ -1,7 +1,7 @@
 """Fleet simulation speed: a ladder of populations, and the doubled caseload for a week.
 
 Each run is in a fresh process so that its peak RSS is its own, and streams its
-telemetry a day at a time (``simulate_days``) across both of this machine's
+telemetry a span at a time (``simulate_stream``) across both of this machine's
 cores. Reported in ``extra_info``: simulated seconds per wall second, SimPy
 events per second, frames per second through the receiver, and peak RSS of the
 main process and of the largest worker. Targets (issue 4): ``doubled`` (53,294
@@ -21,7 +21,7 @@ import time
 import pytest
 
 from sim.scenario import load_scenario
-from sim.world.world import simulate_days
+from sim.world.world import simulate_stream
 
 WORKERS = 2
 LADDER = [(1_000, 1.0), (10_000, 1.0), (50_000, 0.2), (100_000, 0.1)]  # subjects, days
@@ -32,8 +32,8 @@ def _run(scenario_name: str, subjects: int | None, days: float | None, out: mult
     changes = {k: v for k, v in (("subjects", subjects), ("days", days)) if v is not None}
     scenario = scenario.with_changes(**changes)
     start = time.perf_counter()
-    summary, stream = simulate_days(scenario, workers=WORKERS)
-    rows = sum(len(day.events) + len(day.fixes) for day in stream)
+    summary, stream = simulate_stream(scenario, workers=WORKERS)
+    rows = sum(len(span.events) + len(span.fixes) for span in stream)
     wall = time.perf_counter() - start
     out.put({
         "subjects": scenario.subjects, "days": scenario.days, "workers": WORKERS, "wall_s": wall,

@@ -4,7 +4,7 @@
 run and their devices send what they send (``sim.world.fleet``), and returns
 the telemetry records the centre's receiver made of every frame that
 arrived, in receive order, with the ground truth beside them;
-``simulate_days`` streams them a day at a time for runs too big to hold.
+``simulate_stream`` streams them a span of receive time at a time for runs too big to hold.
 
 Subjects are independent until their frames meet at the centre, so they are
 simulated in blocks, each with its own receiver (whose state is per device),
@@ -29,6 +29,7 @@ import numpy as np
 import simpy
 
 from sim.centre.receiver import Receiver, ReceiverStats
+from sim.detector.batch import upload_bounds
 from sim.detector.cases import Case, CaseBook
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, from_batch
 from sim.scenario import Scenario, Supplier, load_supplier
@@ -80,7 +81,7 @@ BLOCK_SUBJECTS = 1000
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
              workers: int = 1) -> WorldRun:
     """Run ``scenario`` at fleet fidelity, everything held in memory (for runs of up to a few
-    thousand subject-days; ``simulate_days`` streams larger ones). ``progress`` is told the share
+    thousand subject-days; ``simulate_stream`` streams larger ones). ``progress`` is told the share
     of subjects done; ``workers`` processes share the blocks, with the same result as one."""
     supplier = supplier or load_supplier(scenario.supplier)
     blocks = list(_blocks(scenario, supplier, workers, progress))
@@ -95,7 +96,7 @@ def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Cal
 
 @dataclass
 class WorldSummary:
-    """A streamed run's everything but its telemetry: see ``simulate_days``."""
+    """A streamed run's everything but its telemetry: see ``simulate_stream``."""
 
     scenario: Scenario
     supplier: Supplier
@@ -105,25 +106,33 @@ class WorldSummary:
     centre: ReceiverStats
     wire_digest: str
     end: float
-    days: int  # days of telemetry the stream yields (frames held past the end arrive later)
+    spans: int  # spans of telemetry the stream yields (frames held past the end arrive later)
+
+
+# The stream's unit of receive time. A quarter of a day keeps the main process's merge of the
+# doubled caseload (about 2M records and 4M GPS fixes a span) to about a gigabyte.
+SPAN_S = DAY_S / 4
 
 
 @dataclass(frozen=True)
-class DayTelemetry:
-    """The records received in one day, as the detector's batch arrays (``docs/telemetry.md``),
-    ``order`` numbering them in receive order within the day."""
+class TelemetrySpan:
+    """The records received in [start, end), as the detector's batch arrays
+    (``docs/telemetry.md``), ``order`` numbering them in receive order within the span."""
 
-    day: int
+    index: int
+    start: float
+    end: float
     events: np.ndarray  # RECORD_DTYPE
     fixes: np.ndarray  # BATCH_FIX_DTYPE
 
 
-def simulate_days(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
-                  workers: int = 1) -> tuple[WorldSummary, Iterator[DayTelemetry]]:
-    """Run ``scenario`` at fleet fidelity for a consumer that takes its telemetry a day at a time:
-    blocks of subjects are simulated (in ``workers`` processes), their records set aside on disk
-    by the day they were received, and the iterator merges each day's in receive order. The same
-    records as ``simulate``, bit for bit; memory holds one block and one day."""
+def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
+                    workers: int = 1) -> tuple[WorldSummary, Iterator[TelemetrySpan]]:
+    """Run ``scenario`` at fleet fidelity for a consumer that takes its telemetry a span of
+    receive time (``SPAN_S``) at a time: blocks of subjects are simulated (in ``workers``
+    processes), their records set aside on disk by the span they were received in, and the
+    iterator merges each span's in receive order. The same records as ``simulate``, bit for
+    bit; memory holds one block per worker and one span."""
     supplier = supplier or load_supplier(scenario.supplier)
     spill = tempfile.TemporaryDirectory(prefix="tagsim-world-")
     jobs = [(scenario, supplier, n, start, min(start + BLOCK_SUBJECTS, scenario.subjects), spill.name)
@@ -140,19 +149,19 @@ def simulate_days(scenario: Scenario, supplier: Supplier | None = None, progress
     stats, centre, digest = _totals(blocks)
     truth = np.concatenate([b.truth for b in blocks])
     truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
-    days = 1 + max((day for b in blocks for day in b.records_by_day), default=0)
+    spans = 1 + max((span for b in blocks for span in b.spans), default=0)
     cases = [case_of(s, scenario) for b in blocks for s in b.subjects]
-    summary = WorldSummary(scenario, supplier, cases, truth, stats, centre, digest, scenario.days * DAY_S, days)
-    return summary, _merged_days(Path(spill.name), len(blocks), days, spill)
+    summary = WorldSummary(scenario, supplier, cases, truth, stats, centre, digest, scenario.days * DAY_S, spans)
+    return summary, _merged_spans(Path(spill.name), len(blocks), spans, spill)
 
 
 @dataclass
 class _Spilled:
-    """A block whose records went to disk, one pair of files a day received."""
+    """A block whose records went to disk, one pair of files a span of receive time."""
 
     number: int
     subjects: list[Subject]
-    records_by_day: list[int]
+    spans: list[int]
     truth: np.ndarray
     stats: WorldStats
     centre: ReceiverStats
@@ -163,47 +172,67 @@ def _spill_block(job: tuple[Scenario, Supplier, int, int, int, str]) -> _Spilled
     *block_job, folder = job
     block = _run_block(tuple(block_job))  # type: ignore[arg-type]
     events, fixes = block.events, block.fixes
-    first = np.concatenate(([True], fixes["order"][1:] != fixes["order"][:-1])) if len(fixes) else np.zeros(0, bool)
-    event_day = (events["receive_time"] // DAY_S).astype(np.int64)
-    fix_day = (fixes["receive_time"] // DAY_S).astype(np.int64)
-    days = sorted(set(event_day.tolist()) | set(fix_day[first].tolist()))
-    for day in days:
-        np.save(Path(folder) / f"{block.number}-{day}-events.npy", events[event_day == day])
-        np.save(Path(folder) / f"{block.number}-{day}-fixes.npy", fixes[fix_day == day])
-    return _Spilled(block.number, block.subjects, days, block.truth, block.stats, block.centre, block.digests)
+    event_span = (events["receive_time"] // SPAN_S).astype(np.int64)
+    fix_span = (fixes["receive_time"] // SPAN_S).astype(np.int64)
+    spans = sorted(set(event_span.tolist()) | set(fix_span[upload_bounds(fixes)[:-1]].tolist()))
+    for span in spans:
+        np.save(Path(folder) / f"{block.number}-{span}-events.npy", events[event_span == span])
+        np.save(Path(folder) / f"{block.number}-{span}-fixes.npy", fixes[fix_span == span])
+    return _Spilled(block.number, block.subjects, spans, block.truth, block.stats, block.centre, block.digests)
 
 
-def _merged_days(folder: Path, blocks: int, days: int, spill: tempfile.TemporaryDirectory) -> Iterator[DayTelemetry]:
+def _merged_spans(folder: Path, blocks: int, spans: int, spill: tempfile.TemporaryDirectory) -> Iterator[TelemetrySpan]:
     try:
-        for day in range(days):
+        for span in range(spans):
             events, fixes = [], []
             for n in range(blocks):
-                if (folder / f"{n}-{day}-events.npy").exists():
-                    events.append((np.load(folder / f"{n}-{day}-events.npy"), n))
-                    fixes.append((np.load(folder / f"{n}-{day}-fixes.npy"), n))
-            yield DayTelemetry(day, *_in_receive_order(events, fixes))
+                if (folder / f"{n}-{span}-events.npy").exists():
+                    events.append((np.load(folder / f"{n}-{span}-events.npy"), n))
+                    fixes.append((np.load(folder / f"{n}-{span}-fixes.npy"), n))
+            yield TelemetrySpan(span, span * SPAN_S, (span + 1) * SPAN_S, *_in_receive_order(events, fixes))
     finally:
         spill.cleanup()
 
 
 def _in_receive_order(events: list[tuple[np.ndarray, int]], fixes: list[tuple[np.ndarray, int]]) -> tuple[np.ndarray, np.ndarray]:
-    """Records from every block (each array with its block's number), numbered in one receive
-    order: receive time, then block, then place in the block's own order."""
-    ev = np.concatenate([e for e, _ in events]) if events else np.empty(0, RECORD_DTYPE)
-    fx = np.concatenate([f for f, _ in fixes]) if fixes else np.empty(0, BATCH_FIX_DTYPE)
-    ev_block = np.concatenate([np.full(len(e), n) for e, n in events]) if events else np.empty(0, int)
-    fx_block = np.concatenate([np.full(len(f), n) for f, n in fixes]) if fixes else np.empty(0, int)
-    first = np.flatnonzero(np.concatenate(([True], (fx["order"][1:] != fx["order"][:-1]) | (fx_block[1:] != fx_block[:-1])))) if len(fx) else np.zeros(0, int)
-    receive = np.concatenate((ev["receive_time"], fx["receive_time"][first]))
-    block = np.concatenate((ev_block, fx_block[first]))
-    place = np.concatenate((ev["order"], fx["order"][first]))
-    rank = np.empty(len(receive), dtype=np.uint64)
-    rank[np.lexsort((place, block, receive))] = np.arange(len(receive), dtype=np.uint64)
-    ev["order"] = rank[: len(ev)]
-    upload_rank = rank[len(ev) :]
-    fx["order"] = np.repeat(upload_rank, np.diff(np.append(first, len(fx))))
-    ev = ev[np.argsort(ev["order"], kind="stable")]
-    fx = fx[np.argsort(fx["order"], kind="stable")]
+    """Records from every block (each block's arrays with its number, ``order`` its own receive
+    order), numbered in one receive order: receive time, then block, then place in the block's
+    order. Each block's rows are written straight to their places: the fixes (most of the
+    bytes) are neither concatenated nor sorted."""
+    if not events:
+        return np.empty(0, RECORD_DTYPE), np.empty(0, BATCH_FIX_DTYPE)
+    uploads = [upload_bounds(f)[:-1] for f, _ in fixes]
+    receive = np.concatenate([e["receive_time"] for e, _ in events] + [f["receive_time"][u] for (f, _), u in zip(fixes, uploads)])
+    block = np.concatenate([np.full(len(e), n) for e, n in events] + [np.full(len(u), n) for (_, n), u in zip(fixes, uploads)])
+    place = np.concatenate([e["order"] for e, _ in events] + [f["order"][u] for (f, _), u in zip(fixes, uploads)])
+    n_events = sum(len(e) for e, _ in events)
+    by_rank = np.lexsort((place, block, receive))  # record (events first, then uploads) at each rank
+    is_event = by_rank < n_events
+
+    # Events: each goes to its place among the events in rank order.
+    event_dest = np.empty(n_events, dtype=np.int64)
+    event_dest[by_rank[is_event]] = np.arange(n_events)
+    ev = np.empty(n_events, dtype=RECORD_DTYPE)
+    at = 0
+    for e, _ in events:
+        ev[event_dest[at : at + len(e)]] = e
+        at += len(e)
+    ev["order"] = np.flatnonzero(is_event)
+
+    # Uploads: each upload's fixes go, in one piece, after those of the uploads ranked before it.
+    counts = np.concatenate([np.diff(np.append(u, len(f))) for (f, _), u in zip(fixes, uploads)])
+    upload_by_rank = by_rank[~is_event] - n_events
+    first_row = np.empty(len(counts), dtype=np.int64)
+    first_row[upload_by_rank] = np.concatenate(([0], np.cumsum(counts[upload_by_rank])[:-1])) if len(counts) else []
+    fx = np.empty(int(counts.sum()), dtype=BATCH_FIX_DTYPE)
+    k = 0
+    for (f, _), u in zip(fixes, uploads):
+        n = len(u)
+        starts = np.repeat(first_row[k : k + n], counts[k : k + n])
+        offsets = np.arange(len(f)) - np.repeat(u, counts[k : k + n])
+        fx[starts + offsets] = f
+        k += n
+    fx["order"] = np.repeat(np.flatnonzero(~is_event), counts[upload_by_rank])
     return ev, fx
 
 
