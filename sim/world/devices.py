@@ -27,7 +27,7 @@ own, drifting clock). ``sim.world.uplink`` takes them from there.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 

@@ -207,11 +207,21 @@ def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end
 
 
 def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, life_s: float, end: float) -> np.ndarray:
-    """A compliant wearer charges on getting home each evening (the first at-home stretch after
-    18:00 long enough), for the hours a full charge takes; a tag gone flat is charged when found,
-    and one let run flat was off its charger for the battery's life before."""
+    """A compliant wearer charges each evening: from 18:00, or from getting home after it, once
+    at home long enough, for the hours a full charge takes (a day spent at home is no reason to
+    skip it); a tag gone flat is charged when found, and one let run flat was off its charger
+    for the battery's life before."""
     charge = hours_to_full * HOUR_S
-    spans = [(a, a + charge) for a, b in home if b - a >= charge and (a % DAY_S) >= 18 * HOUR_S]
+    spans = []
+    stretches = home.tolist()
+    for evening in np.arange(18 * HOUR_S, end, DAY_S).tolist():
+        for a, b in stretches:
+            start = max(a, evening)
+            if start >= evening + 6 * HOUR_S:
+                break  # not home long enough before midnight: a night out skips a charge
+            if b - start >= charge:
+                spans.append((start, start + charge))
+                break
     running_down = flat - np.array([life_s, 0.0])
     kept = intersect(disjoint(spans), complement(running_down, 0.0, end + charge))
     return clip(union(kept, [(b, b + charge) for _, b in flat]), 0.0, end)

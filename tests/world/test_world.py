@@ -728,3 +728,16 @@ def test_subject_level_truth_names_none_of_the_subjects_devices() -> None:
     clashes = [(int(row["subject"]), TruthKind(row["kind"]).name) for row in subject_rows
                if row["device"] in {run.subjects[row["subject"]].device(slot) for slot in run.subjects[row["subject"]].slots}]
     assert not clashes
+
+
+def test_a_wearer_home_all_day_still_charges_each_evening_and_one_out_all_night_skips_it() -> None:
+    from sim.world.fleet import _charging
+
+    day, hour = 86400.0, 3600.0
+    always_home = np.array([[0.0, 3 * day]])
+    spans = _charging(always_home, np.empty((0, 2)), 2.0, 36 * hour, 3 * day)
+    assert spans.tolist() == [[18 * hour, 20 * hour], [day + 18 * hour, day + 20 * hour], [2 * day + 18 * hour, 2 * day + 20 * hour]]
+    # Out from 17:00 on the first day until 01:00: no charge that evening; home from 21:00 on the second.
+    home = np.array([[0.0, 17 * hour], [day + 1 * hour, day + 17 * hour], [day + 21 * hour, 3 * day]])
+    spans = _charging(home, np.empty((0, 2)), 2.0, 36 * hour, 3 * day)
+    assert spans.tolist() == [[day + 21 * hour, day + 23 * hour], [2 * day + 18 * hour, 2 * day + 20 * hour]]
