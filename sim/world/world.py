@@ -15,13 +15,11 @@ by day, every copy that has arrived, in arrival order.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import math
 import multiprocessing
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +27,7 @@ import numpy as np
 import simpy
 
 from sim.centre.receiver import Receiver, ReceiverStats
+from sim.cycles import without_cycle_collection
 from sim.detector.batch import upload_bounds
 from sim.detector.cases import Case, CaseBook
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Telemetry, from_batch
@@ -278,21 +277,8 @@ def _blocks(scenario: Scenario, supplier: Supplier, workers: int, progress: Call
 
 
 def _run_block(job: tuple[Scenario, Supplier, int, int, int]) -> Block:
-    with _without_cycle_collection():
+    with without_cycle_collection():
         return _simulate_block(*job)
-
-
-@contextmanager
-def _without_cycle_collection() -> Iterator[None]:
-    """A block makes millions of small objects (frames, messages, records) and no reference
-    cycles to speak of; the cycle collector's passes over them cost about a quarter of its time."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _simulate_block(scenario: Scenario, supplier: Supplier, number: int, start: int, stop: int) -> Block:
