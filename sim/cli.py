@@ -13,7 +13,8 @@ import os
 import sys
 import tempfile
 import time
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ from sim.links import LinkError, SerialLink
 from sim.realtime import serve_kind, serving
 
 if TYPE_CHECKING:
+    from sim.run import Progress
+    from sim.scenario import Scenario
     from sim.world.world import WorldRun
 
 # argparse's own status for a usage error; an unknown kind is one.
@@ -133,6 +136,122 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def add_run(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="simulate a scenario, detect with each policy, score every alert against the truth",
+        description="Simulate SCENARIO once at fleet fidelity, feed the same telemetry to each policy's "
+        "breach detector, score every alert against the ground truth and print the scorecard. Writes "
+        "results.json, alerts.csv, truth.csv and report.html to --out.",
+    )
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
+                        help="a shipped scenario's name or a TOML file (default smoke)")
+    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                        help="a detector policy by name or TOML file; repeat for several (default: naive and standard)")
+    parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
+    parser.add_argument("--subjects", type=_positive_int, help="override the population size")
+    parser.add_argument("--days", type=_positive_float, help="override the run's length")
+    parser.add_argument("--seed", type=_seed, help="override the root seed")
+    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                        help="processes simulating the world (default: one a core)")
+    parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
+
+    def run(args: argparse.Namespace) -> int:
+        from sim.policies import load_policy
+        from sim.report import format_scorecard
+        from sim.run import run as run_all
+        from sim.run import write_outputs
+        from sim.scenario import load_scenario, load_supplier
+        from sim.score import load_scoring_rules
+
+        scenario = load_scenario(args.scenario)
+        changes = {k: v for k, v in (("subjects", args.subjects), ("days", args.days), ("seed", args.seed)) if v is not None}
+        scenario = scenario.with_changes(**changes)
+        supplier = load_supplier(args.supplier or scenario.supplier)
+        names = args.policies or ["naive", "standard"]
+        if len(set(names)) != len(names):
+            raise CliError(f"a policy is named twice in --policy {' '.join(names)}")
+        policies = [load_policy(name) for name in names]
+        if len({p.name for p in policies}) != len(policies):
+            raise CliError("two of the policies share a name: give each policy file its own name")
+        rules = load_scoring_rules()
+        out = args.out or Path("out") / scenario.name
+        _writable_folder(out)
+        with _progress(scenario) as progress:
+            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress)
+        written = write_outputs(result, out)
+        print(format_scorecard(written))
+        print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
+        return 0
+
+    parser.set_defaults(run=run)
+
+
+def _writable_folder(folder: Path) -> None:
+    """Make ``folder`` and prove it takes files, before hours of simulation, not after."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".tagsim-write-test"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise CliError(f"cannot write to {folder}: {(exc.strerror or str(exc)).lower()}") from None
+
+
+@contextmanager
+def _progress(scenario: Scenario) -> Iterator[Progress]:
+    """Bars in simulated time on a terminal (subject-days simulated, then days detected); quiet
+    when stderr is not a terminal, so logs and pipes stay clean."""
+    from tqdm import tqdm
+
+    from sim.run import Progress
+    from sim.world.draws import DAY_S
+
+    quiet = not sys.stderr.isatty()
+    subject_days = scenario.subjects * scenario.days
+    bar = "{desc}: {percentage:3.0f}%|{bar}| {n:.1f}/{total:.1f}{unit} [{elapsed}<{remaining}]"
+    with tqdm(total=subject_days / 1000, desc="world ", unit="k subject-days", bar_format=bar, disable=quiet) as world, \
+            tqdm(total=scenario.days, desc="detect", unit=" days", bar_format=bar, disable=quiet) as detect:
+
+        def on_world(share: float) -> None:
+            world.update(share * subject_days / 1000 - world.n)
+
+        def on_detected(done_s: float, total_s: float) -> None:
+            detect.total = total_s / DAY_S
+            detect.update(done_s / DAY_S - detect.n)
+
+        yield Progress(on_world, on_detected)
+
+
+def add_bench(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "bench",
+        help="run the checkout's benchmarks; save a run, or compare with a saved one and fail on a regression",
+        description="Run the pytest-benchmark suites of a source checkout (slow ones excluded) and write "
+        "their JSON. With --save, keep the run under NAME; with --compare, fail (non-zero exit) if any "
+        "benchmark's minimum time is more than --margin percent above the run saved as NAME.",
+    )
+    parser.add_argument("--save", metavar="NAME", help="save this run as NAME (in .benchmarks beside the suites)")
+    parser.add_argument("--compare", metavar="NAME", help="compare with the latest run saved as NAME")
+    parser.add_argument(
+        "--margin", metavar="PCT", type=_percent, default=20,
+        help="with --compare, the slowdown of a minimum time that fails, percent (default 20)",
+    )
+    parser.add_argument("--json", metavar="PATH", type=Path, help="where to write the JSON results (default bench.json here)")
+    parser.add_argument(
+        "--benchmarks", metavar="DIR", type=Path,
+        help="the suites' folder (default: benchmarks/ of the checkout tagsim runs from)",
+    )
+    parser.add_argument("-k", metavar="EXPR", dest="keyword", help="run only the benchmarks pytest's -k EXPR selects")
+
+    def run(args: argparse.Namespace) -> int:
+        from sim.bench import run_bench
+
+        return run_bench(args.benchmarks, args.json, args.save, args.compare, args.margin, args.keyword)
+
+    parser.set_defaults(run=run)
+
+
 def summary(result: WorldRun, wall_s: float) -> str:
     """What a run sent, what reached the centre, and what really happened, as lines of text."""
     from collections import Counter
@@ -159,7 +278,7 @@ class CliError(Exception):
     """A user's mistake the command found itself (an unwritable log, say)."""
 
 
-COMMANDS = (add_stub, add_harness, add_simulate)
+COMMANDS = (add_stub, add_harness, add_simulate, add_run, add_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -203,6 +322,14 @@ def _positive_int(text: str) -> int:
     value = _whole_number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} is not above zero")
+    return value
+
+
+def _percent(text: str) -> int:
+    # Whole percent only: pytest-benchmark's min:N% takes no fraction.
+    value = _whole_number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
     return value
 
 

@@ -1,0 +1,199 @@
+"""The product's main job: one simulated run, every policy's alerts, each scored against the truth.
+
+The world is simulated once and streamed a span of receive time at a time;
+each span's telemetry goes to one detector per policy, so every policy judges exactly the
+same records. When the telemetry has all arrived, each detector's alerts are
+scored against the world's truth (``sim.score``, ``docs/scoring.md``) and the
+whole run becomes the versioned results dict (``docs/results.md``) that
+``results.json`` and ``report.html`` are made of.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import platform
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from importlib.metadata import version
+from pathlib import Path
+
+import numpy as np
+
+from sim.detector.alerts import Alert, Category
+from sim.detector.batch import feed_batch
+from sim.detector.engine import Detector
+from sim.detector.policy import Policy
+from sim.scenario import Scenario, Supplier
+from sim.score import ScoringRules, Scorecard, score
+from sim.world.draws import DAY_S
+from sim.world.truth import TruthKind
+from sim.world.world import WorldSummary, simulate_stream
+
+SCHEMA = "tagsim-results"
+SCHEMA_VERSION = 1
+COMPARED = ("alerts_per_subject_day", "false_share", "precision", "recall", "latency_median_s")
+
+
+@dataclass
+class PolicyRun:
+    policy: Policy
+    alerts: list[Alert]
+    scorecard: Scorecard
+    wall_s: float
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    supplier: Supplier
+    world: WorldSummary
+    policies: dict[str, PolicyRun]
+    workers: int
+    started_utc: str
+    wall_s: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a long run reports as it goes: the world's share of subjects simulated, then the
+    simulated time the detectors have taken in."""
+
+    world: Callable[[float], None]
+    detected: Callable[[float, float], None]  # (simulated seconds done, in all)
+
+
+def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: ScoringRules, workers: int = 1,
+        progress: Progress | None = None) -> RunResult:
+    """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each."""
+    started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t0 = time.perf_counter()
+    world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)
+    detectors = {p.name: Detector(p, world.cases, start=0.0) for p in policies}
+    detect_s = dict.fromkeys(detectors, 0.0)
+    for span in spans:
+        # The centre is watched until the run's end: the world stops then, so later it would see
+        # every device fall silent at once. What arrives after the end is not taken in.
+        events, fixes = span.events, span.fixes
+        if span.end > world.end:
+            events, fixes = events[events["receive_time"] < world.end], fixes[fixes["receive_time"] < world.end]
+        for name, detector in detectors.items():
+            t = time.perf_counter()
+            feed_batch(detector, events, fixes)
+            detector.advance(min(span.end, world.end))  # deadlines before the next span's first record
+            detect_s[name] += time.perf_counter() - t
+        if progress is not None:
+            progress.detected(min(span.end, world.end), world.end)
+        del span, events, fixes  # a span is large: let it go before the next is merged
+    t_detect = time.perf_counter()
+    subject_days = scenario.subjects * scenario.days
+    runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), detect_s[name])
+            for name, d in detectors.items()}
+    t_score = time.perf_counter()
+    # The stream interleaves the world (merging each day) with detecting: what is not detecting is the world.
+    wall = {"world": t_detect - t0 - sum(detect_s.values()), "score": t_score - t_detect, "total": t_score - t0}
+    wall.update({f"detect_{name}": s for name, s in detect_s.items()})
+    return RunResult(scenario, supplier, world, runs, workers, started_utc, wall)
+
+
+def results(result: RunResult) -> dict:
+    """The run as the versioned results dict (``docs/results.md``): every figure, JSON-ready."""
+    days = max(1, int(np.ceil(result.scenario.days)))
+    world = result.world
+    truth_kinds = {}
+    for kind in TruthKind:
+        rows = world.truth[world.truth["kind"] == kind]
+        if len(rows):
+            truth_kinds[kind.label] = {"intervals": len(rows), "hours": float((rows["end"] - rows["start"]).sum() / 3600)}
+    policies = {name: _policy_results(p, days) for name, p in result.policies.items()}
+    out = {
+        "schema": SCHEMA,
+        "schema_version": SCHEMA_VERSION,
+        "versions": {"tagsim": version("tagsim"), "python": platform.python_version(), "numpy": np.__version__,
+                     "simpy": version("simpy")},
+        "scenario": {"name": result.scenario.name, "description": result.scenario.description,
+                     "subjects": result.scenario.subjects, "days": result.scenario.days, "seed": result.scenario.seed,
+                     "supplier": result.supplier.name},
+        "run": {"started_utc": result.started_utc, "workers": result.workers,
+                "wall_s": {"world": result.wall_s["world"],
+                           "detect": {name: result.wall_s[f"detect_{name}"] for name in result.policies},
+                           "score": result.wall_s["score"], "total": result.wall_s["total"]}},
+        "world": {**{k: v for k, v in asdict(world.stats).items() if k != "simpy_events"},
+                  "centre": {"frames": world.centre.frames, "records": world.centre.records,
+                             "rejected": world.centre.rejected_total},
+                  "truth": truth_kinds},
+        "policies": policies,
+        "comparison": {},
+    }
+    if "standard" in policies and "naive" in policies:
+        out["comparison"]["standard/naive"] = _ratios(result.policies["standard"].scorecard, result.policies["naive"].scorecard)
+    return out
+
+
+def _policy_results(run: PolicyRun, days: int) -> dict:
+    by_category: dict[str, list[int]] = {c.value: [0] * days for c in Category}
+    by_kind: Counter[tuple[str, int]] = Counter()
+    for alert in run.alerts:
+        day = min(int((alert.raised_at or 0.0) // DAY_S), days - 1)
+        by_category[alert.category.value][day] += 1
+        by_kind[(alert.kind.value, day)] += 1
+    kinds = sorted({kind for kind, _ in by_kind}, key=lambda k: -sum(n for (kk, _), n in by_kind.items() if kk == k))
+    card = run.scorecard
+    return {
+        "scorecard": card.to_dict(),
+        "daily": {"by_category": by_category,
+                  "by_kind": {kind: [by_kind[(kind, d)] for d in range(days)] for kind in kinds}},
+        "latencies_s": {family: list(f.latencies_s) for family, f in card.by_family.items()},
+    }
+
+
+def _ratios(standard: Scorecard, naive: Scorecard) -> dict[str, float | None]:
+    ratios: dict[str, float | None] = {}
+    for name in COMPARED:
+        a, b = getattr(standard.overall, name), getattr(naive.overall, name)
+        ratios[name] = a / b if a is not None and b else None
+    a, b = standard.unmonitored.hours_caught, naive.unmonitored.hours_caught
+    ratios["unmonitored_hours_caught"] = a / b if b else None
+    return ratios
+
+
+ALERT_COLUMNS = ("policy", "alert_id", "subject", "device", "kind", "category", "family", "verdict", "event_time",
+                 "raised_at", "closed_at", "event_end", "count", "cause", "truth_index")
+
+
+def write_outputs(result: RunResult, folder: Path) -> dict:
+    """``results.json``, ``alerts.csv`` (every alert of every policy, with its verdict),
+    ``truth.csv`` (every truth interval, with each policy's verdict on it) and ``report.html``
+    into ``folder``; returns the results dict."""
+    from sim.report import write_report  # matplotlib is slow to import; only a run that writes needs it
+
+    out = results(result)
+    (folder / "results.json").write_text(json.dumps(out, indent=1) + "\n")
+    with (folder / "alerts.csv").open("w", newline="") as fh:
+        rows = csv.writer(fh)
+        rows.writerow(ALERT_COLUMNS)
+        for name, policy_run in result.policies.items():
+            for alert, v in zip(policy_run.alerts, policy_run.scorecard.alerts, strict=True):
+                rows.writerow((name, alert.id, alert.subject, alert.device, alert.kind.value, alert.category.value,
+                               v.family or "", v.verdict, _time(alert.event_time), _time(alert.raised_at),
+                               _time(alert.closed_at), _time(alert.event_end), alert.count, alert.cause or "",
+                               v.truth_index))
+    names = list(result.policies)
+    with (folder / "truth.csv").open("w", newline="") as fh:
+        rows = csv.writer(fh)
+        rows.writerow(("index", "subject", "device", "kind", "start", "end", "family",
+                       *(f"{column}_{name}" for name in names for column in ("verdict", "latency_s"))))
+        verdicts = [result.policies[name].scorecard.truth for name in names]
+        for row in zip(*verdicts, strict=True):
+            first = row[0]
+            rows.writerow((first.index, first.subject, first.device, first.kind, _time(first.start), _time(first.end),
+                           first.family or "", *(x for v in row for x in (v.verdict, _time(v.latency_s)))))
+    write_report(out, folder / "report.html")
+    return out
+
+
+def _time(t: float | None) -> str:
+    return "" if t is None else repr(float(t))

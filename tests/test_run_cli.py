@@ -1,0 +1,129 @@
+"""`tagsim run`: the world once, each policy on the same telemetry, every alert scored, the
+scorecard printed and the results written; a user's mistake is one line and a non-zero exit."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+# A small slice of smoke keeps each run to seconds.
+SMALL = ["--subjects", "60", "--days", "1", "--workers", "1"]
+
+
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    out = tmp_path_factory.mktemp("run")
+    printed = io.StringIO()  # a module-scoped fixture cannot take capsys
+    with contextlib.redirect_stdout(printed):
+        assert main(["run", *SMALL, "--out", str(out)]) == 0
+    return out, printed.getvalue()
+
+
+def test_a_run_prints_the_scorecard_for_both_default_policies_and_their_ratio(run_folder: tuple[Path, str]) -> None:
+    out, printed = run_folder
+    lines = printed.splitlines()
+    assert any(line.lstrip().startswith("naive") for line in lines)
+    assert any(line.lstrip().startswith("standard") for line in lines)
+    assert any("standard/naive" in line for line in lines)
+    assert f"to {out}" in lines[-1]
+
+
+def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(run_folder: tuple[Path, str]) -> None:
+    out, _ = run_folder
+    results = json.loads((out / "results.json").read_text())
+    assert (results["schema"], results["schema_version"]) == ("tagsim-results", 1)
+    assert results["scenario"]["name"] == "smoke" and results["scenario"]["subjects"] == 60
+    assert set(results["policies"]) == {"naive", "standard"}
+    alerts = list(csv.DictReader((out / "alerts.csv").open()))
+    for name, policy in results["policies"].items():
+        overall = policy["scorecard"]["overall"]
+        breach = [a for a in alerts if a["policy"] == name and a["category"] == "breach"]
+        assert overall["alerts"] == len(breach)
+        assert overall["true"] == sum(a["verdict"] == "true" for a in breach)
+        assert overall["true"] + overall["false"] == overall["alerts"]
+        assert sum(policy["daily"]["by_category"]["breach"]) == overall["alerts"]
+        assert overall["alerts_per_subject_day"] == pytest.approx(overall["alerts"] / 60)
+    ratio = results["comparison"]["standard/naive"]["alerts_per_subject_day"]
+    naive = results["policies"]["naive"]["scorecard"]["overall"]["alerts_per_subject_day"]
+    standard = results["policies"]["standard"]["scorecard"]["overall"]["alerts_per_subject_day"]
+    assert ratio == pytest.approx(standard / naive)
+
+
+def test_truth_csv_has_a_verdict_from_each_policy_for_every_interval(run_folder: tuple[Path, str]) -> None:
+    out, _ = run_folder
+    results = json.loads((out / "results.json").read_text())
+    rows = list(csv.DictReader((out / "truth.csv").open()))
+    assert len(rows) == sum(k["intervals"] for k in results["world"]["truth"].values()) > 0
+    for name in ("naive", "standard"):
+        for row in rows:
+            verdict, latency = row[f"verdict_{name}"], row[f"latency_s_{name}"]
+            if row["family"]:
+                assert verdict in {"detected", "missed", "below-threshold", "beyond-horizon"}, row
+                assert (latency != "") == (verdict == "detected"), row
+            elif row["kind"] == "unmonitored":
+                assert verdict in {"named", "unnamed"}, row
+            else:  # equipment truth (mains lost, outages, faults) is not a breach to detect
+                assert verdict == "", row
+
+
+def test_the_report_is_html_with_its_plots(run_folder: tuple[Path, str]) -> None:
+    out, _ = run_folder
+
+    class Images(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.sources: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag == "img":
+                self.sources.append(dict(attrs).get("src") or "")
+
+    parser = Images()
+    parser.feed((out / "report.html").read_text())
+    assert parser.sources and all(src.startswith("data:image/png;base64,") for src in parser.sources)
+
+
+def test_the_same_seed_gives_the_same_results(run_folder: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = run_folder
+    assert main(["run", *SMALL, "--out", str(tmp_path)]) == 0
+    first, again = (json.loads((folder / "results.json").read_text()) for folder in (out, tmp_path))
+    assert first["policies"] == again["policies"] and first["world"] == again["world"]
+    assert (out / "alerts.csv").read_bytes() == (tmp_path / "alerts.csv").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["run", "nosuchscenario"], "nosuchscenario"),
+        (["run", "--policy", "nosuchpolicy"], "nosuchpolicy"),
+        (["run", "--policy", "naive", "--policy", "naive"], "named twice"),
+        (["run", "--supplier", "nosuchsupplier"], "nosuchsupplier"),
+    ],
+)
+def test_a_bad_name_is_one_line_and_a_non_zero_exit(argv: list[str], says: str, tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([*argv, "--out", str(tmp_path)]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and says in err[0] and err[0].startswith("tagsim: error:")
+
+
+@pytest.mark.parametrize("days", ["0", "-1", "soon"])
+def test_days_must_be_above_zero(days: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--days", days]) == 2
+    assert "--days" in capsys.readouterr().err
+
+
+def test_an_unwritable_out_folder_is_refused_before_anything_runs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["run", *SMALL, "--out", str(blocker / "results")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot write to" in err[0] and str(blocker) in err[0]
