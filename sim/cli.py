@@ -28,7 +28,7 @@ from sim.realtime import serve_kind, serving
 
 if TYPE_CHECKING:
     from sim.run import Progress
-    from sim.scenario import Scenario
+    from sim.scenario import Scenario, Supplier
     from sim.world.world import WorldRun
 
 # argparse's own status for a usage error; an unknown kind is one.
@@ -100,29 +100,16 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
         description="Run the fleet simulation (fleet fidelity) and print what reached the centre and "
         "what really happened. With --out, write telemetry.csv, fixes.csv and truth.csv there.",
     )
-    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
-                        help="a shipped scenario's name or a TOML file (default smoke)")
-    parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
-    parser.add_argument("--subjects", type=_positive_int, help="override the population size")
-    parser.add_argument("--days", type=_positive_float, help="override the run's length")
-    parser.add_argument("--seed", type=_seed, help="override the root seed")
+    _add_scenario_arguments(parser)
     parser.add_argument("--out", type=Path, help="a folder to write the CSV files to")
 
     def run(args: argparse.Namespace) -> int:
-        from sim.scenario import load_scenario, load_supplier
         from sim.world.export import write_telemetry, write_truth
         from sim.world.world import simulate
 
-        scenario = load_scenario(args.scenario)
-        changes = {k: v for k, v in (("subjects", args.subjects), ("days", args.days), ("seed", args.seed)) if v is not None}
-        scenario = scenario.with_changes(**changes)
-        supplier = load_supplier(args.supplier or scenario.supplier)
+        scenario, supplier = _scenario_of(args)
         if args.out is not None:
-            try:
-                args.out.mkdir(parents=True, exist_ok=True)
-                (args.out / "truth.csv").touch()
-            except OSError as exc:
-                raise CliError(f"cannot write to {args.out}: {exc.strerror.lower()}") from None
+            _writable_folder(args.out)
         started = time.perf_counter()
         result = simulate(scenario, supplier)
         wall = time.perf_counter() - started
@@ -144,14 +131,9 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "breach detector, score every alert against the ground truth and print the scorecard. Writes "
         "results.json, alerts.csv, truth.csv and report.html to --out.",
     )
-    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
-                        help="a shipped scenario's name or a TOML file (default smoke)")
+    _add_scenario_arguments(parser)
     parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
                         help="a detector policy by name or TOML file; repeat for several (default: naive and standard)")
-    parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
-    parser.add_argument("--subjects", type=_positive_int, help="override the population size")
-    parser.add_argument("--days", type=_positive_float, help="override the run's length")
-    parser.add_argument("--seed", type=_seed, help="override the root seed")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                         help="processes simulating the world (default: one a core)")
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
@@ -161,13 +143,9 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         from sim.report import format_scorecard
         from sim.run import run as run_all
         from sim.run import write_outputs
-        from sim.scenario import load_scenario, load_supplier
         from sim.score import load_scoring_rules
 
-        scenario = load_scenario(args.scenario)
-        changes = {k: v for k, v in (("subjects", args.subjects), ("days", args.days), ("seed", args.seed)) if v is not None}
-        scenario = scenario.with_changes(**changes)
-        supplier = load_supplier(args.supplier or scenario.supplier)
+        scenario, supplier = _scenario_of(args)
         names = args.policies or ["naive", "standard"]
         if len(set(names)) != len(names):
             raise CliError(f"a policy is named twice in --policy {' '.join(names)}")
@@ -185,6 +163,25 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         return 0
 
     parser.set_defaults(run=run)
+
+
+def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
+                        help="a shipped scenario's name or a TOML file (default smoke)")
+    parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
+    parser.add_argument("--subjects", type=_positive_int, help="override the population size")
+    parser.add_argument("--days", type=_positive_float, help="override the run's length")
+    parser.add_argument("--seed", type=_seed, help="override the root seed")
+
+
+def _scenario_of(args: argparse.Namespace) -> tuple[Scenario, Supplier]:
+    """The scenario the arguments name, with their overrides, and its supplier (or theirs)."""
+    from sim.scenario import load_scenario, load_supplier
+
+    scenario = load_scenario(args.scenario)
+    changes = {k: v for k, v in (("subjects", args.subjects), ("days", args.days), ("seed", args.seed)) if v is not None}
+    scenario = scenario.with_changes(**changes)
+    return scenario, load_supplier(args.supplier or scenario.supplier)
 
 
 def _writable_folder(folder: Path) -> None:

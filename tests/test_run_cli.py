@@ -7,6 +7,8 @@ import contextlib
 import csv
 import io
 import json
+import subprocess
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -127,3 +129,15 @@ def test_an_unwritable_out_folder_is_refused_before_anything_runs(tmp_path: Path
     assert main(["run", *SMALL, "--out", str(blocker / "results")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot write to" in err[0] and str(blocker) in err[0]
+
+
+def test_with_no_arguments_the_installed_command_runs_smoke_and_prints_the_scorecard(tmp_path: Path) -> None:
+    """The README's main job, as a user types it (the console script, in a fresh folder)."""
+    tagsim = Path(sys.executable).with_name("tagsim")
+    done = subprocess.run([str(tagsim) if tagsim.exists() else "tagsim", "run"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "standard/naive" in done.stdout and "out/smoke" in done.stdout
+    assert done.stderr == ""  # no progress bar when stderr is not a terminal
+    results = json.loads((tmp_path / "out" / "smoke" / "results.json").read_text())
+    assert results["scenario"]["subjects"] == 500 and results["scenario"]["days"] == 2.0
