@@ -45,6 +45,7 @@ class PolicyRun:
     alerts: list[Alert]
     scorecard: Scorecard
     wall_s: float
+    watched_until: float  # the detector's processing time when the run ended: the world's end
 
 
 @dataclass
@@ -91,10 +92,15 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
         if progress is not None:
             progress.detected(min(span.end, world.end), world.end)
         del span, events, fixes  # a span is large: let it go before the next is merged
+    # The stream stops at the last span anything arrived in; deadlines up to the end still fall due.
+    for name, detector in detectors.items():
+        t = time.perf_counter()
+        detector.advance(world.end)
+        detect_s[name] += time.perf_counter() - t
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
-    runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), detect_s[name])
-            for name, d in detectors.items()}
+    runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), detect_s[name],
+                            d.now) for name, d in detectors.items()}
     t_score = time.perf_counter()
     # The stream interleaves the world (merging each day) with detecting: what is not detecting is the world.
     wall = {"world": t_detect - t0 - sum(detect_s.values()), "score": t_score - t_detect, "total": t_score - t0}

@@ -141,3 +141,23 @@ def test_with_no_arguments_the_installed_command_runs_smoke_and_prints_the_score
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
     results = json.loads((tmp_path / "out" / "smoke" / "results.json").read_text())
     assert results["scenario"]["subjects"] == 500 and results["scenario"]["days"] == 2.0
+
+
+def test_the_detectors_are_watched_until_the_end_even_when_nothing_arrives_late_in_the_run() -> None:
+    """The stream ends at the last span anything arrived in; every fitted device here is an
+    installation fault, so nothing arrives at all, and the detectors must still reach the end."""
+    from dataclasses import replace
+
+    from sim.policies import load_policy
+    from sim.run import run
+    from sim.scenario import load_scenario, load_supplier
+    from sim.score import load_scoring_rules
+
+    scenario = load_scenario("smoke").with_changes(subjects=3, days=1.5)
+    supplier = load_supplier(scenario.supplier)
+    supplier = replace(supplier, faults=replace(supplier.faults, install_fault_share=1.0))
+    result = run(scenario, supplier, [load_policy("standard")], load_scoring_rules())
+    assert result.world.centre.frames == 0
+    assert result.policies["standard"].watched_until == 1.5 * 86400
+    card = result.policies["standard"].scorecard
+    assert card.unmonitored.devices > 0 and card.unmonitored.named == card.unmonitored.devices
