@@ -586,9 +586,6 @@ class Frame:
 
 def encode_frame(frame: Frame) -> bytes:
     """The frame's bytes on the wire, both delimiters included."""
-    payload = frame.message.pack()
-    if len(payload) > MAX_PAYLOAD_SIZE:
-        raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
     try:
         header = HEADER.pack(VERSION_BYTE, frame.message.TYPE, frame.device_id, frame.seq, frame.event_time_ms)
     except struct.error as exc:
@@ -597,8 +594,7 @@ def encode_frame(frame: Frame) -> bytes:
         _check_range("seq", frame.seq, 0, SEQ_MODULUS - 1)
         _check_range("event_time_ms", frame.event_time_ms, 0, U64_MAX)
         raise EncodeError(str(exc)) from None
-    body = header + payload
-    return DELIMITER + cobs.encode(body + crc16(body).to_bytes(2, "big")) + DELIMITER
+    return _framed(header, frame.message)
 
 
 # HEADER as a numpy record, for packing many headers at once.
@@ -628,14 +624,16 @@ def encode_frames(device_id: int, seqs: np.ndarray, event_times_ms: np.ndarray, 
     headers["event_time_ms"] = event_times_ms
     packed = headers.tobytes()
     size = HEADER.size
-    frames = []
-    for i, message in enumerate(messages):
-        payload = message.pack()
-        if len(payload) > MAX_PAYLOAD_SIZE:
-            raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
-        body = packed[i * size : (i + 1) * size] + payload
-        frames.append(DELIMITER + cobs.encode(body + crc16(body).to_bytes(2, "big")) + DELIMITER)
-    return frames
+    return [_framed(packed[i * size : (i + 1) * size], message) for i, message in enumerate(messages)]
+
+
+def _framed(header: bytes, message: Message) -> bytes:
+    """A packed header and its message's payload, checksummed, stuffed and delimited."""
+    payload = message.pack()
+    if len(payload) > MAX_PAYLOAD_SIZE:
+        raise EncodeError(f"payload is {len(payload)} bytes, over {MAX_PAYLOAD_SIZE}")
+    body = header + payload
+    return DELIMITER + cobs.encode(body + crc16(body).to_bytes(2, "big")) + DELIMITER
 
 
 class RawFrame(NamedTuple):

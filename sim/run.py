@@ -104,7 +104,6 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     t_score = time.perf_counter()
     # The stream interleaves the world (merging each day) with detecting: what is not detecting is the world.
     wall = {"world": t_detect - t0 - sum(detect_s.values()), "score": t_score - t_detect, "total": t_score - t0}
-    wall.update({f"detect_{name}": s for name, s in detect_s.items()})
     return RunResult(scenario, supplier, world, runs, workers, started_utc, wall)
 
 
@@ -128,7 +127,7 @@ def results(result: RunResult) -> dict:
                      "supplier": result.supplier.name},
         "run": {"started_utc": result.started_utc, "workers": result.workers,
                 "wall_s": {"world": result.wall_s["world"],
-                           "detect": {name: result.wall_s[f"detect_{name}"] for name in result.policies},
+                           "detect": {name: p.wall_s for name, p in result.policies.items()},
                            "score": result.wall_s["score"], "total": result.wall_s["total"]}},
         "world": {**{k: v for k, v in asdict(world.stats).items() if k != "simpy_events"},
                   "centre": {"frames": world.centre.frames, "records": world.centre.records,
@@ -145,11 +144,13 @@ def results(result: RunResult) -> dict:
 def _policy_results(run: PolicyRun, days: int) -> dict:
     by_category: dict[str, list[int]] = {c.value: [0] * days for c in Category}
     by_kind: Counter[tuple[str, int]] = Counter()
+    totals: Counter[str] = Counter()
     for alert in run.alerts:
         day = min(int((alert.raised_at or 0.0) // DAY_S), days - 1)
         by_category[alert.category.value][day] += 1
         by_kind[(alert.kind.value, day)] += 1
-    kinds = sorted({kind for kind, _ in by_kind}, key=lambda k: -sum(n for (kk, _), n in by_kind.items() if kk == k))
+        totals[alert.kind.value] += 1
+    kinds = [kind for kind, _ in totals.most_common()]
     card = run.scorecard
     return {
         "scorecard": card.to_dict(),

@@ -352,7 +352,7 @@ def _joined(parts: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.
     for ev, fx in parts:
         ev["order"] += offset
         fx["order"] += offset
-        offset += len(ev) + len(np.unique(fx["order"]))
+        offset += len(ev) + len(upload_bounds(fx)) - 1
         events.append(ev)
         fixes.append(fx)
     return (np.concatenate(events) if events else np.empty(0, RECORD_DTYPE),
