@@ -22,10 +22,10 @@ def fleet_cases(n_subjects: int, gps_share: float = 0.5, seed: int = 0) -> list[
     cases = []
     for s in range(n_subjects):
         lat, lon = HOME_LAT + rng.normal(0, 0.05), HOME_LON + rng.normal(0, 0.05)
-        devices = [FittedDevice(3 * s, DeviceKind.BASE_UNIT, 0.0, s % 200), FittedDevice(3 * s + 1, DeviceKind.RF_TAG, 0.0)]
+        devices = [FittedDevice(3 * s, DeviceKind.BASE_UNIT, 0.0, s % 200, 3600.0), FittedDevice(3 * s + 1, DeviceKind.RF_TAG, 0.0)]
         zones: tuple[Zone, ...] = ()
         if rng.random() < gps_share:
-            devices.append(FittedDevice(3 * s + 2, DeviceKind.GPS_TAG, 0.0, s % 200))
+            devices.append(FittedDevice(3 * s + 2, DeviceKind.GPS_TAG, 0.0, s % 200, 600.0))
             zones = (Zone(1, True, lat, lon, 100.0),
                      Zone(2, False, lat + 0.02, lon, 300.0), Zone(3, False, lat, lon + 0.03, 250.0))
         cases.append(Case(s, tuple(devices), (Curfew(0x7F, 19 * 3600, 12 * 3600),), zones))

@@ -15,9 +15,9 @@ STANDARD = (seeds_dir() / "policies" / "standard.toml").read_text()
 def test_the_two_shipped_policies_load_and_differ_where_they_should() -> None:
     assert available_policies() == ["naive", "standard"]
     naive, standard = load_policy("naive"), load_policy("standard")
-    assert (naive.track_conditions, naive.inhibit, naive.curfew_grace_s, naive.never_heard_s) == (False, False, 0.0, 0.0)
+    assert (naive.track_conditions, naive.inhibit, naive.curfew_grace_s, naive.never_heard_intervals) == (False, False, 0.0, 0.0)
     assert (standard.track_conditions, standard.inhibit) == (True, True)
-    assert standard.curfew_grace_s > 0 and standard.never_heard_s > 0
+    assert standard.curfew_grace_s > 0 and standard.never_heard_intervals > 1
 
 
 def test_unknown_name_lists_the_choices() -> None:
@@ -34,8 +34,11 @@ def test_unknown_name_lists_the_choices() -> None:
         (("lateness_escalation_s = 14400.0", "lateness_escalation_s = 60.0"), r"lateness_escalation_s is below"),
         (("zone_consecutive_fixes = 3", "zone_consecutive_fixes = 0"), r"at least 1"),
         (("name = ", "nom = "), r"unknown key 'nom'"),
+        (("no_contact_gps_intervals = 6.0", "no_contact_gps_intervals = 1.0"), r"no_contact_gps_intervals = 1.0 must be more than 1"),
+        (("never_heard_intervals = 2.0", "never_heard_intervals = 0.5"), r"never_heard_intervals = 0.5 must be 0 \(off\) or more than 1"),
     ],
-    ids=["wrong-type", "negative", "misspelt-key", "escalation-below-warning", "zero-fixes", "missing-name"],
+    ids=["wrong-type", "negative", "misspelt-key", "escalation-below-warning", "zero-fixes", "missing-name",
+         "silence-at-the-cadence", "never-heard-within-one-interval"],
 )
 def test_a_bad_policy_file_names_the_file_and_the_problem(tmp_path: Path, edit: tuple[str, str], message: str) -> None:
     path = tmp_path / "mine.toml"

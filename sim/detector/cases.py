@@ -31,6 +31,10 @@ class FittedDevice:
     kind: DeviceKind
     installed_at: float
     area: int = 0  # where it connects from (a cell area): what a regional outage shares
+    # How often it is configured to report: a base unit's status check, a tag's upload
+    # interval. The silence rules judge in multiples of it; 0: unknown (an RF tag, heard
+    # through its unit, needs none).
+    report_interval_s: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

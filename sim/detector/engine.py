@@ -84,9 +84,8 @@ class Detector:
         self.timers = Timers()
         self.stats = DetectorStats()
         self.subjects = {s: SubjectState(case) for s, case in self.cases.by_subject.items()}
-        silent_after = ContactRule.thresholds(policy)
         self.devices = {
-            d: DeviceState(fitted, case, self.subjects[case.subject], silent_after.get(fitted.kind))
+            d: DeviceState(fitted, case, self.subjects[case.subject], ContactRule.silence_threshold(policy, fitted))
             for d, (case, fitted) in self.cases.device_of.items()
         }
         self.contact = ContactRule(self)

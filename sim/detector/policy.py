@@ -25,12 +25,19 @@ class Policy:
     lateness_warning_s: float
     lateness_escalation_s: float
     tamper_confirm_s: float
-    no_contact_base_unit_s: float
-    no_contact_gps_s: float
-    no_contact_alcohol_s: float
-    never_heard_s: float  # 0: the rule is off
+    # A tamper reported this soon after the tag came back in range was latched while it was
+    # away: a report of something that happened, not a sensor that clears on its own.
+    tamper_latched_window_s: float
+    # Silences are judged in multiples of each device's own report interval (its status
+    # check or upload cadence), so one threshold fits every supplier's configuration.
+    no_contact_base_unit_intervals: float
+    no_contact_gps_intervals: float
+    no_contact_alcohol_intervals: float
+    never_heard_intervals: float  # 0: the rule is off
     zone_use_accuracy: bool
     zone_consecutive_fixes: int
+    # A zone alert stays open this long after a confirmed exit, so a re-entry folds into it.
+    zone_exit_fold_s: float
     go_outside_s: float
     go_outside_grace_s: float
     charge_window_s: float  # 0: the rule is off
@@ -46,3 +53,10 @@ class Policy:
             raise ValueError(f"policy {self.name}: consecutive fixes and readings must be at least 1")
         if self.lateness_escalation_s < self.lateness_warning_s:
             raise ValueError(f"policy {self.name}: lateness_escalation_s is below lateness_warning_s")
+        for name in ("no_contact_base_unit_intervals", "no_contact_gps_intervals", "no_contact_alcohol_intervals"):
+            if getattr(self, name) <= 1:
+                raise ValueError(f"policy {self.name}: {name} = {getattr(self, name)} must be more than 1: "
+                                 "a device reporting on time would look silent at every report")
+        if 0 < self.never_heard_intervals <= 1:
+            raise ValueError(f"policy {self.name}: never_heard_intervals = {self.never_heard_intervals} must be 0 (off) "
+                             "or more than 1: a device's first report may come a whole interval after fitting")

@@ -89,7 +89,7 @@ def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Cal
     truth = np.concatenate([b.truth for b in blocks])
     truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
     subjects = [s for b in blocks for s in b.subjects]
-    return WorldRun(scenario, supplier, subjects, [case_of(s, scenario) for s in subjects], from_batch(events, fixes),
+    return WorldRun(scenario, supplier, subjects, [case_of(s, scenario, supplier.devices) for s in subjects], from_batch(events, fixes),
                     truth, stats, centre, digest, scenario.days * DAY_S)
 
 
@@ -149,7 +149,7 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
     truth = np.concatenate([b.truth for b in blocks])
     truth = truth[np.lexsort((truth["device"], truth["end"], truth["start"], truth["kind"], truth["subject"]))]
     spans = 1 + max((span for b in blocks for span in b.spans), default=0)
-    cases = [case_of(s, scenario) for b in blocks for s in b.subjects]
+    cases = [case_of(s, scenario, supplier.devices) for b in blocks for s in b.subjects]
     summary = WorldSummary(scenario, supplier, cases, truth, stats, centre, digest, scenario.days * DAY_S, spans)
     return summary, _merged_spans(Path(spill.name), len(blocks), spans, spill)
 
@@ -293,7 +293,7 @@ def _simulate_block(scenario: Scenario, supplier: Supplier, number: int, start: 
         deliveries.extend(subject_frames(subject, scenario, supplier, streams, outages, truth, stats))
     stats.subjects = len(subjects)
     arrivals = _Arrivals.of(deliveries)
-    receiver = Receiver(CaseBook([case_of(s, scenario) for s in subjects]), acks=False)  # the links model acks
+    receiver = Receiver(CaseBook([case_of(s, scenario, supplier.devices) for s in subjects]), acks=False)  # the links model acks
     taken: list[tuple[np.ndarray, np.ndarray]] = []
     env = simpy.Environment()
     env.process(_centre(env, arrivals, receiver, taken))

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from timeline import GPS, SUBJECT, UNIT, H, Timeline, home_case
+import pytest
+
+from timeline import ALCOHOL, GPS, GPS_EVERY, SUBJECT, UNIT, UNIT_EVERY, H, Timeline, home_case
 
 from sim.detector import AlertKind, Category, Detector, Kind, Severity, Telemetry
 from sim.policies import load_policy
@@ -23,7 +25,8 @@ OUTAGE_UNITS, OUTAGE_WINDOW = 5, 900.0
 
 def pinned(name: str = "standard", **changes: float) -> object:
     figures = dict(
-        no_contact_base_unit_s=SILENT_UNIT, no_contact_gps_s=SILENT_GPS, never_heard_s=NEVER_HEARD if name == "standard" else 0.0,
+        no_contact_base_unit_intervals=SILENT_UNIT / UNIT_EVERY, no_contact_gps_intervals=SILENT_GPS / GPS_EVERY,
+        never_heard_intervals=NEVER_HEARD / UNIT_EVERY if name == "standard" else 0.0,
         outage_min_units=OUTAGE_UNITS, outage_window_s=OUTAGE_WINDOW, charge_window_s=0.0,
     )
     figures.update(changes)
@@ -32,6 +35,12 @@ def pinned(name: str = "standard", **changes: float) -> object:
 
 def timeline(policy: str = "standard", **case: object) -> Timeline:
     return Timeline(cases=[home_case(**case)], policy=pinned(policy))  # type: ignore[arg-type]
+
+
+def gps_first_heard_late() -> Timeline:
+    """A GPS tag first heard an hour in: past its own never-heard time (two 10-minute
+    uploads), so that rule is off here to watch the silence that follows."""
+    return Timeline(cases=[home_case(gps=GPS)], policy=pinned(never_heard_intervals=0.0))  # type: ignore[arg-type]
 
 
 # --- silence ---------------------------------------------------------------------------------
@@ -79,7 +88,7 @@ def test_naive_raises_the_silence_once_and_closes_it_at_once() -> None:
 
 
 def test_a_gps_tag_silent_after_reporting_battery_low_has_gone_flat() -> None:
-    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, flags=GPS_BATTERY_LOW, value=8)
+    tl = gps_first_heard_late().push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, flags=GPS_BATTERY_LOW, value=8)
     tl.run(H(1) + SILENT_GPS - 1)
     assert tl.summary() == [("gps-battery-low", "equipment", H(1), H(1), None)]
     tl.run(H(1) + SILENT_GPS + 1)
@@ -96,7 +105,7 @@ def test_a_gps_tag_silent_after_reporting_battery_low_has_gone_flat() -> None:
 
 
 def test_a_gps_tag_silent_with_a_good_battery_is_unmonitored() -> None:
-    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, value=80)
+    tl = gps_first_heard_late().push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1), GPS, Kind.GPS_STATUS, value=80)
     tl.run(H(1) + SILENT_GPS + 1)
     assert tl.summary() == [("no-contact", "unmonitored", H(1), H(1) + SILENT_GPS, None)]
 
@@ -202,14 +211,13 @@ def test_naive_files_an_area_outage_as_unmonitored() -> None:
 
 
 def test_the_contact_rule_names_the_subject_and_device() -> None:
-    tl = timeline(gps=GPS).push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1) + 60, GPS, Kind.GPS_STATUS, value=80).run(H(4) + 61)
+    tl = gps_first_heard_late().push(H(1), UNIT, Kind.STATUS_CHECK).push(H(1) + 60, GPS, Kind.GPS_STATUS, value=80).run(H(4) + 61)
     assert [(a.subject, a.device, a.event_time) for a in tl.alerts()] == [(SUBJECT, GPS, H(1) + 60), (SUBJECT, UNIT, H(1))]
 
 
 def test_a_unit_silent_twice_within_the_window_counts_once_toward_an_outage() -> None:
-    cases = [home_case(s, 100 + s, 200 + s, area=7) for s in range(1, 5)]
-    policy = dataclasses.replace(pinned(), no_contact_base_unit_s=600.0)
-    tl = Timeline(cases=cases, policy=policy)
+    cases = [home_case(s, 100 + s, 200 + s, area=7, unit_every=200.0) for s in range(1, 5)]  # silent after 600 s
+    tl = Timeline(cases=cases, policy=pinned())
     for s in range(1, 5):
         tl.push(H(1) + s, 100 + s, Kind.STATUS_CHECK)
     tl.push(H(1) + 700, 101, Kind.STATUS_CHECK)  # unit 101 speaks once more, then falls silent again
@@ -232,7 +240,40 @@ def test_a_detector_started_after_fitting_gives_every_device_the_full_time_to_be
     policy = pinned()
     det = Detector(policy, [home_case(s, 100 + s, 200 + s) for s in range(1, 4)], start)
     det.feed([Telemetry(101, 1, Kind.STATUS_CHECK, start + 60, start + 60, 0)])
-    det.advance(start + policy.never_heard_s - 1)
+    det.advance(start + NEVER_HEARD - 1)
     assert det.alerts == []
-    det.advance(start + policy.never_heard_s + 1)
+    det.advance(start + NEVER_HEARD + 1)
     assert sorted(a.subject for a in det.alerts if a.kind is AlertKind.NEVER_HEARD) == [2, 3]
+
+
+# --- thresholds from each device's own cadence --------------------------------------------
+
+
+def test_an_hourly_gps_tag_uploading_on_time_is_never_silent() -> None:
+    """At an hour's upload interval (supplier-b) a fixed one-hour threshold fired on every
+    upload that came a little late; a multiple of the tag's own interval does not."""
+    case = home_case(gps=GPS)
+    gps = dataclasses.replace(case.devices[2], report_interval_s=3600.0)
+    tl = Timeline(cases=[dataclasses.replace(case, devices=(*case.devices[:2], gps))], policy=load_policy("standard"))
+    for hour in range(1, 13):
+        tl.push(H(hour) + 40 * hour, GPS, Kind.GPS_STATUS, value=80)  # each a little later than the last
+        tl.push(H(hour) + 40 * hour, UNIT, Kind.STATUS_CHECK)
+    tl.run(H(13))
+    assert tl.alerts(AlertKind.NO_CONTACT) == [] and tl.alerts(AlertKind.NEVER_HEARD) == []
+
+
+def test_an_alcohol_tag_is_not_never_heard_before_its_first_daily_upload() -> None:
+    tl = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=load_policy("standard"))
+    tl.push(H(0.5), UNIT, Kind.STATUS_CHECK).push(H(20), ALCOHOL, Kind.ALCOHOL_READING, value=0.0)
+    tl.run(H(21))
+    assert tl.alerts(AlertKind.NEVER_HEARD) == []
+    silent = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=load_policy("standard"))
+    silent.push(H(0.5), UNIT, Kind.STATUS_CHECK).run(H(49))
+    assert [(a.device, a.raised_at) for a in silent.alerts(AlertKind.NEVER_HEARD)] == [(ALCOHOL, H(48))]
+
+
+def test_a_device_with_no_report_interval_is_refused_by_name() -> None:
+    case = home_case(gps=GPS)
+    gps = dataclasses.replace(case.devices[2], report_interval_s=0.0)
+    with pytest.raises(ValueError, match=f"device {GPS} \\(gps-tag\\) has no report interval"):
+        Detector(load_policy("standard"), [dataclasses.replace(case, devices=(*case.devices[:2], gps))], 0.0)

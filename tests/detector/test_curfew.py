@@ -24,7 +24,7 @@ def quiet(name: str = "standard", **changes: float) -> object:
     """The shipped policy with every figure these tests depend on pinned, and the contact rules off."""
     figures = dict(
         curfew_grace_s=GRACE, lateness_warning_s=H(2), lateness_escalation_s=H(4), allowed_lateness_s=H(6),
-        reboot_inhibit_s=900.0, no_contact_base_unit_s=H(24 * 60), never_heard_s=0.0,
+        reboot_inhibit_s=900.0, no_contact_base_unit_intervals=24 * 60, never_heard_intervals=0.0,
     )
     if name == "naive":
         figures["curfew_grace_s"] = 0.0

@@ -19,7 +19,7 @@ from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, G
 # The figures these tests depend on, pinned so a change to the shipped policy files does not move them.
 STANDARD = replace(
     load_policy("standard"), track_conditions=True, inhibit=True, zone_use_accuracy=True, zone_consecutive_fixes=3,
-    go_outside_s=600.0, go_outside_grace_s=600.0, charge_window_s=H(24), no_contact_gps_s=3600.0,
+    go_outside_s=600.0, go_outside_grace_s=600.0, charge_window_s=H(24), no_contact_gps_intervals=6.0,
 )
 NAIVE = replace(load_policy("naive"), track_conditions=False, zone_use_accuracy=False, zone_consecutive_fixes=1)
 

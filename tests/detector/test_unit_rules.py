@@ -21,7 +21,7 @@ STRAP, BODY = AlertKind.STRAP_TAMPER, AlertKind.BODY_TAMPER
 
 
 def pinned(name: str = "standard", **changes: float) -> object:
-    figures = dict(tamper_confirm_s=CONFIRM if name == "standard" else 0.0, no_contact_base_unit_s=H(24 * 60), never_heard_s=0.0)
+    figures = dict(tamper_confirm_s=CONFIRM if name == "standard" else 0.0, no_contact_base_unit_intervals=24 * 60, never_heard_intervals=0.0)
     figures.update(changes)
     return dataclasses.replace(load_policy(name), **figures)
 

@@ -21,6 +21,8 @@ from sim.detector.policy import Policy
 
 SUBJECT, UNIT, TAG, GPS, ALCOHOL = 1, 10, 11, 12, 13
 EVERY_DAY = 0x7F
+# Report intervals (seeds/devices/defaults.toml): hourly status checks, 10-minute GPS uploads, daily alcohol uploads.
+UNIT_EVERY, GPS_EVERY, ALCOHOL_EVERY = 3600.0, 600.0, 86400.0
 
 
 def H(hours: float) -> float:
@@ -30,13 +32,14 @@ def H(hours: float) -> float:
 def home_case(
     subject: int = SUBJECT, unit: int = UNIT, tag: int = TAG, curfew: tuple[float, float] = (19, 12),
     gps: int | None = None, alcohol: int | None = None, zones: Iterable[Zone] = (), area: int = 0,
+    unit_every: float = UNIT_EVERY,
 ) -> Case:
     """A subject with a base unit and RF tag fitted at time 0, curfew 19:00 for 12 h every day."""
-    devices = [FittedDevice(unit, DeviceKind.BASE_UNIT, 0.0, area), FittedDevice(tag, DeviceKind.RF_TAG, 0.0, area)]
+    devices = [FittedDevice(unit, DeviceKind.BASE_UNIT, 0.0, area, unit_every), FittedDevice(tag, DeviceKind.RF_TAG, 0.0, area)]
     if gps is not None:
-        devices.append(FittedDevice(gps, DeviceKind.GPS_TAG, 0.0, area))
+        devices.append(FittedDevice(gps, DeviceKind.GPS_TAG, 0.0, area, GPS_EVERY))
     if alcohol is not None:
-        devices.append(FittedDevice(alcohol, DeviceKind.ALCOHOL_TAG, 0.0, area))
+        devices.append(FittedDevice(alcohol, DeviceKind.ALCOHOL_TAG, 0.0, area, ALCOHOL_EVERY))
     start, hours = curfew
     return Case(subject, tuple(devices), (Curfew(EVERY_DAY, int(H(start)), int(H(hours))),), tuple(zones))
 

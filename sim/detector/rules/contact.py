@@ -13,7 +13,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
-from sim.detector.cases import DeviceKind
+from sim.detector.cases import DeviceKind, FittedDevice
 
 if TYPE_CHECKING:
     from sim.detector.engine import Detector, DeviceState
@@ -25,20 +25,30 @@ class ContactRule:
         self.det = det
         p = det.policy
         self._silences: dict[int, deque[tuple[float, DeviceState]]] = {}  # area -> recent silences
-        if p.never_heard_s > 0:
+        if p.never_heard_intervals > 0:
             for device in det.devices.values():
                 if device.silent_after is not None:
                     # Fitted before the detector started: it had no chance to hear it, so the clock starts now.
-                    det.timers.at(max(device.fitted.installed_at, det.now) + p.never_heard_s, self._never_heard_due, device)
+                    due = max(device.fitted.installed_at, det.now) + p.never_heard_intervals * device.fitted.report_interval_s
+                    det.timers.at(due, self._never_heard_due, device)
 
     @staticmethod
-    def thresholds(p: Policy) -> dict[DeviceKind, float]:
-        """How long each kind of device may be silent; RF tags are heard through their unit."""
-        return {
-            DeviceKind.BASE_UNIT: p.no_contact_base_unit_s,
-            DeviceKind.GPS_TAG: p.no_contact_gps_s,
-            DeviceKind.ALCOHOL_TAG: p.no_contact_alcohol_s,
-        }
+    def silence_threshold(p: Policy, fitted: FittedDevice) -> float | None:
+        """How long this device may be silent: the policy's multiple of its own report
+        interval. None for an RF tag, which is heard through its unit."""
+        multiple = {
+            DeviceKind.BASE_UNIT: p.no_contact_base_unit_intervals,
+            DeviceKind.GPS_TAG: p.no_contact_gps_intervals,
+            DeviceKind.ALCOHOL_TAG: p.no_contact_alcohol_intervals,
+        }.get(fitted.kind)
+        if multiple is None:
+            return None
+        if fitted.report_interval_s <= 0:
+            raise ValueError(
+                f"device {fitted.device} ({fitted.kind.value}) has no report interval: "
+                "its silences are judged in multiples of it, so the case book must give it"
+            )
+        return multiple * fitted.report_interval_s
 
     def heard_again(self, device: DeviceState, receive_time: float, event_time: float) -> None:
         """A record from a device whose silence alert is open, or whose silence timer is not
