@@ -11,12 +11,25 @@ violation, a strap opening and the battery going low upload at once.
 
 A flat battery is a dead tag: no fixes, no uploads, no deadlines, deaf on
 both ports, its queue kept until charging brings it back.
+
+NMEA is read strictly, as a firmware reference should: each "$" starts a
+sentence, which must end CR LF with a good checksum. A GGA is a fix only at
+a satellite-fix quality (1 to 5); any other quality but 0 is read as no fix.
+``nmea_sentences`` counts the sentences taken; ``nmea_rejected`` counts the
+rest by ``NmeaRejection``: "noise" (a run of bytes outside any sentence, up to
+the next "$" or line end), "truncated" (a sentence cut short by the next "$"),
+"overlong", "checksum" (wrong or missing), "unparsed" (pynmea2 could not read
+it, or a field does not convert), "quality", "minutes" (a latitude or
+longitude with 60 or more minutes) and "range" (fields outside what they can be).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections import Counter
 from dataclasses import dataclass, replace
+from enum import StrEnum
 
 import numpy as np
 import pynmea2
@@ -40,8 +53,16 @@ from firmware_stubs.wiring import Assembly, Wire
 
 GNSS = "gnss"
 HOUR_S = 3600.0
-# NMEA 0183 caps a sentence at 82 characters, "$" to CR LF: a longer line is noise.
+# NMEA 0183 caps a sentence at 82 characters, "$" to CR LF: a longer one is set aside.
 NMEA_MAX_CHARS = 82
+# "$" starts every sentence and appears nowhere else, so the reader cuts the stream
+# before each "$" and after each line end, and resyncs on the next "$" whatever came before.
+_NMEA_PIECES = re.compile(rb"(?=\$)|(?<=\n)")
+# GGA qualities that are a satellite fix: 1 SPS, 2 differential, 3 PPS, 4 RTK fixed, 5 RTK
+# float, all "fix valid" in NMEA 0183's table (as quoted in Epson's GPGGA reference and
+# logiqx.github.io/gps-wizard/nmea/lookups/quality.html). 6 is estimated (dead reckoning),
+# 7 manual input, 8 simulator: none is where the wearer was seen to be. Others are not NMEA.
+FIX_QUALITIES = frozenset({1, 2, 3, 4, 5})
 
 # CONFIG keys this tag takes, and the GpsTagParams field each one sets.
 _CONFIGURABLE = {
@@ -61,9 +82,30 @@ WALK_RADIUS_M = 150.0
 WALK_PERIOD_S = 1800.0
 
 
+class NmeaRejection(StrEnum):
+    """Why the tag set NMEA input aside (see the module docstring)."""
+
+    NOISE = "noise"
+    TRUNCATED = "truncated"
+    OVERLONG = "overlong"
+    CHECKSUM = "checksum"
+    UNPARSED = "unparsed"
+    QUALITY = "quality"
+    MINUTES = "minutes"
+    RANGE = "range"
+
+
+class _NmeaError(ValueError):
+    """A sentence was set aside; ``reason`` says why."""
+
+    def __init__(self, reason: NmeaRejection, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+
+
 @dataclass(frozen=True, slots=True)
 class GnssReading:
-    """The latest GGA sentence; position, satellites and accuracy mean nothing at quality 0."""
+    """The latest GGA sentence; position, satellites and accuracy mean nothing without a fix."""
 
     quality: int
     lat: float
@@ -71,6 +113,10 @@ class GnssReading:
     satellites: int
     accuracy_m: float  # 90% horizontal error radius, from HDOP
     received_at: float
+
+    @property
+    def has_fix(self) -> bool:
+        return self.quality in FIX_QUALITIES
 
 
 def zone_contains(zone: Zone, lat: float, lon: float) -> bool:
@@ -97,7 +143,7 @@ class GpsTag(Device):
         self.curfews: tuple[CurfewWindow, ...] = ()
         self.latest: GnssReading | None = None
         self.nmea_sentences = 0
-        self.nmea_rejected = 0
+        self.nmea_rejected: Counter[NmeaRejection] = Counter()
         self.strap_open = False
         self.charging = False
         self.no_fix = False
@@ -110,8 +156,8 @@ class GpsTag(Device):
         self._last_upload = now
         self._next_fix = now + params.fix_interval_s
         self._next_upload = now + params.upload_interval_s
-        self._nmea_pending = b""
-        self._nmea_skipping = False  # inside an overlong line, until its end
+        self._nmea_pending = b""  # a sentence so far, from its "$"
+        self._nmea_discarding = False  # inside a counted run of noise or an overlong sentence
         self._anchor_battery(now, 100.0)
 
     # --- stimulus from the world ---------------------------------------------
@@ -197,7 +243,7 @@ class GpsTag(Device):
     def _take_fix(self, t: float) -> None:
         reading = self.latest
         self._last_fix = t
-        self.no_fix = reading is None or reading.quality == 0 or t - reading.received_at > self.params.fix_max_age_s
+        self.no_fix = reading is None or not reading.has_fix or t - reading.received_at > self.params.fix_max_age_s
         if reading is not None and not self.no_fix:
             self._fixes.append(
                 (
@@ -285,50 +331,72 @@ class GpsTag(Device):
     # --- NMEA from the module -------------------------------------------------------
 
     def _read_nmea(self, now: float, data: bytes) -> None:
-        lines = (self._nmea_pending + data).split(b"\n")
-        self._nmea_pending = lines.pop()
-        for line in lines:
-            if self._nmea_skipping:
-                self._nmea_skipping = False
-            else:
-                self._read_sentence(now, line)
-        if len(self._nmea_pending) > NMEA_MAX_CHARS and not self._nmea_skipping:
-            self.nmea_rejected += 1
-            self._nmea_skipping = True
-        if self._nmea_skipping:
-            self._nmea_pending = b""
+        for piece in _NMEA_PIECES.split(data):
+            if piece.startswith(b"$"):
+                if self._nmea_pending:
+                    self.nmea_rejected[NmeaRejection.TRUNCATED] += 1
+                self._nmea_pending = piece
+                self._nmea_discarding = False
+            elif self._nmea_pending:
+                self._nmea_pending += piece
+            elif piece.strip() and not self._nmea_discarding:
+                self.nmea_rejected[NmeaRejection.NOISE] += 1
+                self._nmea_discarding = True
+            if piece.endswith(b"\n"):
+                if self._nmea_pending:
+                    self._read_sentence(now, self._nmea_pending)
+                self._nmea_pending = b""
+                self._nmea_discarding = False
+            elif len(self._nmea_pending) > NMEA_MAX_CHARS:
+                self.nmea_rejected[NmeaRejection.OVERLONG] += 1
+                self._nmea_pending = b""
+                self._nmea_discarding = True
 
     def _read_sentence(self, now: float, line: bytes) -> None:
         line = line.strip()
-        if not line:
-            return
         try:
             if len(line) > NMEA_MAX_CHARS:
-                raise ValueError("longer than any NMEA sentence")
+                raise _NmeaError(NmeaRejection.OVERLONG, "longer than any NMEA sentence")
             sentence = pynmea2.parse(line.decode("ascii"), check=True)
             if isinstance(sentence, pynmea2.GGA):
                 self.latest = self._reading(sentence, now)
-        except ValueError:  # pynmea2's parse and checksum errors are ValueErrors too
-            self.nmea_rejected += 1
+                if not self.latest.has_fix and self.latest.quality != 0:
+                    # Taken as no fix, so an older fix is not reported in its place, and
+                    # counted, as unlike quality 0 it carries a position the tag must not report.
+                    raise _NmeaError(NmeaRejection.QUALITY, f"GGA quality {self.latest.quality}")
+        except _NmeaError as error:
+            self.nmea_rejected[error.reason] += 1
+        except pynmea2.ChecksumError:
+            self.nmea_rejected[NmeaRejection.CHECKSUM] += 1
+        except ValueError:  # pynmea2's parse errors, a non-ASCII byte, a field that does not convert
+            self.nmea_rejected[NmeaRejection.UNPARSED] += 1
         else:
             self.nmea_sentences += 1
 
     def _reading(self, gga: pynmea2.GGA, now: float) -> GnssReading:
-        """The GGA's fix; ValueError if its fields make no sense."""
+        """The GGA's fix, or no fix; _NmeaError or ValueError if its fields make no sense."""
         # pynmea2 hands back the raw text when a field does not convert.
         quality = gga.gps_qual
         if not isinstance(quality, int) or quality < 0:
-            raise ValueError(f"GGA quality {quality!r}")
-        if quality == 0:
-            return GnssReading(0, 0.0, 0.0, 0, math.inf, now)
+            raise _NmeaError(NmeaRejection.UNPARSED, f"GGA quality {quality!r}")
+        if quality not in FIX_QUALITIES:
+            return GnssReading(quality, 0.0, 0.0, 0, math.inf, now)
         if not (gga.lat and gga.lon and gga.lat_dir in ("N", "S") and gga.lon_dir in ("E", "W")):
-            raise ValueError("GGA fix without a position")
-        lat, lon = gga.latitude, gga.longitude
+            raise _NmeaError(NmeaRejection.UNPARSED, "GGA fix without a position")
+        lat, lon = gga.latitude, gga.longitude  # pynmea2 checks the (d)ddmm.mmmm form...
+        if _minutes(gga.lat) >= 60 or _minutes(gga.lon) >= 60:  # ...but takes any minutes
+            raise _NmeaError(NmeaRejection.MINUTES, f"{gga.lat}, {gga.lon}")
         satellites = int(gga.num_sats)
         hdop = float(gga.horizontal_dil)
         if abs(lat) > 90 or abs(lon) > 180 or satellites < 0 or not 0 <= hdop < math.inf:
-            raise ValueError(f"GGA fields out of range: {gga}")
+            raise _NmeaError(NmeaRejection.RANGE, f"GGA fields out of range: {gga}")
         return GnssReading(quality, lat, lon, satellites, accuracy_from_hdop(hdop, self.params.uere_m), now)
+
+
+def _minutes(field: str) -> float:
+    """The minutes of a (d)ddmm.mmmm field that pynmea2 has already read as one."""
+    whole, _, fraction = field.partition(".")
+    return float(f"{whole[-2:]}.{fraction}")
 
 
 def bench_walk(t: float) -> GnssTruth:

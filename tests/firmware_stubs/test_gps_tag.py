@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+import pynmea2
 import pytest
 
 from firmware_stubs.gnss import fix_sentences, hdop_for, metres_between, no_fix_sentences
@@ -381,29 +383,38 @@ def test_charging_clears_low_and_unplugging_drains_to_low_again() -> None:
 # --- NMEA input and configuration ---------------------------------------------
 
 
+def checksummed(body: bytes) -> bytes:
+    """``$body*CS``, with the checksum right."""
+    checksum = 0
+    for byte in body:
+        checksum ^= byte
+    return b"$%s*%02X" % (body, checksum)
+
+
 def test_malformed_nmea_is_counted_not_raised() -> None:
     tag = make_tag()
     good = fix_sentences(10.0, *HOME, SATELLITES, HDOP)
     gga = good.split(b"\r\n")[0]
     bad = [
-        b"garbage",
-        gga[:-2] + b"00",  # checksum does not match
-        gga.split(b"*")[0],  # no checksum at all
-        b"$GPXYZ,1,2*52",  # checksum right, sentence type unknown
-        b"$GPGGA,120000.00,51x0.0,N,00007.2,W,1,09,1.2,,,,,,*0E",  # a latitude that is not a number
-        b"$GPGGA,120000.00,5130.0,Q,00007.2,W,x,09,,,,,,,*3E",  # a quality that is not a number
-        b"$GP\xff\xfeGGA*00",  # not ASCII
-        b"$GPGGA," + b"9" * 200,  # longer than any sentence
+        (b"garbage", "noise"),  # no "$": not a sentence at all
+        (gga[:-2] + b"00", "checksum"),  # checksum does not match
+        (gga.split(b"*")[0], "checksum"),  # no checksum at all
+        (checksummed(b"GPXYZ,1,2"), "unparsed"),  # checksum right, sentence type unknown
+        (checksummed(b"GPGGA,120000.00,51x0.0,N,00007.2,W,1,09,1.2,,,,,,"), "unparsed"),  # latitude not a number
+        (checksummed(b"GPGGA,120000.00,5130.0,Q,00007.2,W,x,09,,,,,,,"), "unparsed"),  # quality not a number
+        (b"$GP\xff\xfeGGA*00", "unparsed"),  # not ASCII
+        (checksummed(b"GPGGA,120000.00,9130.0,N,00007.2,W,1,09,1.2,,,,,,"), "range"),  # north of the pole
+        (b"$GPGGA," + b"9" * 200, "overlong"),  # longer than any sentence
     ]
-    tag.receive(10.0, b"\r\n".join(bad) + b"\r\n", GNSS)
+    tag.receive(10.0, b"\r\n".join(line for line, _ in bad) + b"\r\n", GNSS)
     tag.receive(10.0, b"\r\n\r\n" + good[:30], GNSS)  # blank lines, then a good pair split mid-sentence
     tag.receive(10.0, good[30:], GNSS)
-    assert (tag.nmea_rejected, tag.nmea_sentences) == (len(bad), 2)
+    assert (tag.nmea_rejected, tag.nmea_sentences) == (Counter(reason for _, reason in bad), 2)
     assert tag.latest is not None and (tag.latest.lat, tag.latest.lon) == pytest.approx(HOME)
     rng = np.random.default_rng(5)
     for _ in range(200):
         tag.receive(10.0, rng.integers(0, 256, int(rng.integers(1, 120)), dtype=np.uint8).tobytes(), GNSS)
-    assert tag.nmea_rejected > len(bad)
+    assert tag.nmea_rejected.total() > len(bad)
 
 
 def test_an_overlong_line_split_across_chunks_is_one_rejection() -> None:
@@ -411,7 +422,87 @@ def test_an_overlong_line_split_across_chunks_is_one_rejection() -> None:
     tag.receive(1.0, b"$GPGGA," + b"1" * 100, GNSS)
     tag.receive(1.0, b"1" * 100, GNSS)
     tag.receive(1.0, b"1\r\n" + fix_sentences(1.0, *HOME, SATELLITES, HDOP), GNSS)
-    assert (tag.nmea_rejected, tag.nmea_sentences) == (1, 2)
+    assert (tag.nmea_rejected, tag.nmea_sentences) == ({"overlong": 1}, 2)
+
+
+def gga(quality: int, lat: str = "5130.00000", lon: str = "00007.20000") -> bytes:
+    """A GGA sentence at ``quality``; the default position is HOME, 51 30' N 0 7.2' W."""
+    fields = ("120000.00", lat, "N", lon, "W", str(quality), f"{SATELLITES:02d}", f"{HDOP:.2f}", *[""] * 6)
+    return pynmea2.GGA("GP", "GGA", fields).render(newline=True).encode("ascii")
+
+
+def fix_after(*sentences: bytes) -> GpsTag:
+    """A tag that is given ``sentences`` at 59 s and takes its fix at 60 s."""
+    tag = make_tag()
+    for sentence in sentences:
+        tag.receive(59.0, sentence, GNSS)
+    tag.tick(60.0)
+    return tag
+
+
+# GGA quality per NMEA 0183 (2.3 on; table at logiqx.github.io/gps-wizard/nmea/lookups/quality.html,
+# and the standard's note 1 as quoted in Epson's GPGGA reference): 0 no fix; 1 SPS, 2 differential,
+# 3 PPS, 4 RTK fixed, 5 RTK float are satellite fixes ("fix valid"); 6 estimated (dead reckoning),
+# 7 manual input, 8 simulator are not a fix of the wearer; anything else is not in the standard.
+@pytest.mark.parametrize("quality", [1, 2, 3, 4, 5])
+def test_a_satellite_fix_of_any_kind_is_a_fix(quality: int) -> None:
+    tag = fix_after(gga(quality))
+    assert tag.flags == NONE
+    assert tag.latest is not None and (tag.latest.lat, tag.latest.lon) == pytest.approx(HOME)
+    assert (tag.nmea_rejected, tag.nmea_sentences) == ({}, 1)
+
+
+@pytest.mark.parametrize("quality", [6, 7, 8, 9])
+def test_dead_reckoning_manual_simulated_or_unknown_quality_is_no_fix_and_counted(quality: int) -> None:
+    # The good fix half a second before is fresh enough to take: the later GGA must withdraw it.
+    tag = fix_after(fix_sentences(58.5, *HOME, SATELLITES, HDOP), gga(quality))
+    assert tag.flags == GpsFlags.NO_FIX
+    assert (tag.nmea_rejected, tag.nmea_sentences) == ({"quality": 1}, 2)  # the good GGA and RMC
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [
+        ("5160.00000", "00007.20000"),  # 51 60' would read as 52 degrees
+        ("5130.00000", "00060.00000"),
+        ("5199.99999", "00007.20000"),
+        ("5130.00000", "00075.50000"),
+    ],
+)
+def test_minutes_of_sixty_or_more_are_rejected_and_counted(lat: str, lon: str) -> None:
+    tag = fix_after(gga(1, lat, lon))
+    assert tag.latest is None
+    assert tag.flags == GpsFlags.NO_FIX
+    assert (tag.nmea_rejected, tag.nmea_sentences) == ({"minutes": 1}, 0)
+
+
+def test_minutes_just_under_sixty_are_a_position() -> None:
+    tag = fix_after(gga(1, "5159.99999", "00059.99999"))
+    assert tag.latest is not None
+    assert (tag.latest.lat, tag.latest.lon) == pytest.approx((51 + 59.99999 / 60, -59.99999 / 60))
+    assert tag.flags == NONE
+
+
+SENTENCE = gga(1)
+
+
+@pytest.mark.parametrize(
+    ("chunks", "rejected"),
+    [
+        ([b"\x00garbage" + SENTENCE], {"noise": 1}),
+        ([b"\r\n\x00\x00junk\r\n\xff" + SENTENCE], {"noise": 2}),  # a noise run per line
+        ([b"x" * 300 + SENTENCE], {"noise": 1}),  # long noise is still noise, not an overlong sentence
+        ([b"$GPRMC,1200\xff\x00" + SENTENCE], {"truncated": 1}),  # a sentence cut short by the next "$"
+        ([b"$GPGGA," + b"1" * 100 + SENTENCE], {"overlong": 1}),
+        ([b"\x00gar", b"bage$GPG", SENTENCE[4:30], b"", SENTENCE[30:]], {"noise": 1}),  # one run over chunks
+        ([SENTENCE[:20], b"\x00" + SENTENCE], {"truncated": 1}),
+    ],
+)
+def test_noise_before_a_dollar_resyncs_on_it(chunks: list[bytes], rejected: dict[str, int]) -> None:
+    tag = fix_after(*chunks)
+    assert tag.latest is not None and (tag.latest.lat, tag.latest.lon) == pytest.approx(HOME)
+    assert tag.flags == NONE
+    assert (tag.nmea_rejected, tag.nmea_sentences) == (rejected, 1)
 
 
 def test_config_sets_intervals_and_is_acked() -> None:
