@@ -198,13 +198,14 @@ class Detector:
         """Where a condition's alert is tracked; None when the policy tracks nothing."""
         return (subject, kind, scope) if self.policy.track_conditions else None
 
-    def absence_cause(self, unit: DeviceState, event_time: float) -> str | None:
-        """A known cause that explains an absence beginning at ``event_time`` at this base
-        unit, if the policy inhibits: the unit's state then, not now."""
+    def leave_cause(self, unit: DeviceState, event_time: float) -> str | None:
+        """A known cause that explains a leave this base unit reported at ``event_time``, if
+        the policy inhibits: the unit's state then, not now. Only a reboot does (the unit has
+        not yet heard its tag again). Mains loss does not: a unit on its backup battery still
+        hears the tag, so the leave it reports is real, and "unplug the unit and go out" is
+        the breach an inhibition would hide. Mains loss explains silence (``ContactRule``)."""
         if not self.policy.inhibit:
             return None
-        if unit.on_backup_at(event_time):
-            return f"mains lost at base unit {unit.fitted.device}"
         if 0 <= event_time - unit.rebooted_at <= self.policy.reboot_inhibit_s:
             return f"base unit {unit.fitted.device} rebooted"
         return None

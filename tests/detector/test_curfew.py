@@ -305,27 +305,33 @@ def test_clock_skew_return_within_grace_in_event_time_dismisses() -> None:
 # --- inhibition -------------------------------------------------------------------------
 
 
-def test_absence_after_mains_lost_is_equipment_naming_the_mains() -> None:
+def test_unplug_the_unit_and_go_out_is_a_breach_not_equipment() -> None:
+    """A unit on its backup battery still hears its tag: the leave it reports is real. Mains
+    loss explains silence, not a reported leave (issue 17, defect 5)."""
     on_backup = UNIT_ON_BACKUP | UNIT_IN_CURFEW  # what a unit on battery sets on every record
     tl = timeline().push(H(19.5), UNIT, Kind.MAINS_LOST, flags=on_backup)
     tl.push(H(20), UNIT, Kind.TAG_LEAVE, flags=on_backup).push(H(22), UNIT, Kind.TAG_RETURN, flags=on_backup).run(H(23))
-    assert tl.summary(ABSENCE, LATENESS) == [("curfew-absence", "equipment", H(20), H(20) + GRACE, H(22))]
+    assert tl.summary(ABSENCE) == [("curfew-absence", "breach", H(20), H(20) + GRACE, H(22))]
     (absence,) = tl.alerts(ABSENCE)
-    assert absence.cause == f"mains lost at base unit {UNIT}"
-    assert tl.reasons(absence) == ["inhibited", "held-in-grace", "raised", "closed"]
-    assert tl.detector.curfew.state[SUBJECT].lateness == 0.0  # an explained absence is not lateness
+    assert absence.cause is None
+    assert tl.reasons(absence) == ["held-in-grace", "raised", "closed"]
+    assert tl.detector.curfew.state[SUBJECT].lateness == H(2)  # and it counts toward lateness
 
 
-def test_absence_after_mains_lost_then_a_leave_saying_mains_is_back_is_a_breach() -> None:
-    # Every base-unit record says whether the unit is on battery; the newest one stands.
-    tl = timeline().push(H(19.5), UNIT, Kind.MAINS_LOST).push(H(20), UNIT, Kind.TAG_LEAVE, flags=UNIT_IN_CURFEW).run(H(21))
-    assert tl.summary(ABSENCE) == [("curfew-absence", "breach", H(20), H(20) + GRACE, None)]
-
-
-def test_absence_with_the_on_backup_flag_on_the_leave_itself_is_equipment() -> None:
+def test_a_leave_with_the_on_backup_flag_on_it_is_a_breach() -> None:
     tl = timeline().push(H(20), UNIT, Kind.TAG_LEAVE, flags=UNIT_ON_BACKUP | UNIT_IN_CURFEW).run(H(21))
-    assert tl.summary() == [("curfew-absence", "equipment", H(20), H(20) + GRACE, None)]
-    assert tl.alerts()[0].cause == f"mains lost at base unit {UNIT}"
+    assert tl.summary() == [("curfew-absence", "breach", H(20), H(20) + GRACE, None)]
+    assert tl.alerts()[0].cause is None
+
+
+def test_the_unit_on_battery_going_silent_is_still_equipment_while_its_leaves_are_breaches() -> None:
+    """The fault's own symptom stays inhibited: the unit runs down and falls silent."""
+    policy = quiet(no_contact_base_unit_intervals=3.0)
+    tl = timeline(policy=policy).push(H(19.5), UNIT, Kind.MAINS_LOST, flags=UNIT_ON_BACKUP | UNIT_IN_CURFEW)
+    tl.push(H(20), UNIT, Kind.TAG_LEAVE, flags=UNIT_ON_BACKUP | UNIT_IN_CURFEW).run(H(24))
+    assert [(a.kind.value, a.category.value) for a in tl.alerts()] == [
+        ("mains-lost", "equipment"), ("curfew-absence", "breach"), ("no-contact", "equipment"),
+    ]
 
 
 def test_absence_after_mains_restored_is_a_breach_again() -> None:
@@ -394,7 +400,7 @@ def test_naive_raises_many_where_standard_raises_few_on_the_same_night() -> None
     assert standard.summary() == [
         ("strap-tamper", "equipment", H(26), H(26) + 120, H(26) + 120),
         ("mains-lost", "equipment", H(27), H(27), H(28.5)),
-        ("curfew-absence", "equipment", H(27.5), H(27.5) + GRACE, H(28)),
+        ("curfew-absence", "breach", H(27.5), H(27.5) + GRACE, H(28)),  # unplugged and out: a breach
         ("curfew-absence", "breach", H(29), H(29) + GRACE, H(30)),
     ]
     assert len(standard.detector.book.dismissed) == 6

@@ -6,7 +6,8 @@ a return within grace dismisses it. A subject away for a whole window has
 missed that curfew. Absent time in curfew beyond grace adds to the order's
 running lateness: a warning at one threshold, escalated at the next
 (HMI Probation's 2 h and 4 h by default). An absence that a known cause
-explains (mains lost, a reboot) is filed as equipment and names the cause.
+explains (a reboot: the unit has not yet heard its tag) is filed as equipment
+and names the cause; mains loss is no such cause, since a unit on battery still hears.
 
 Under a policy that tracks nothing, every leave in curfew is an alert.
 """
@@ -124,7 +125,7 @@ class CurfewRule:
     def _absence_alert(self, subject: int, st: _Presence, start: float) -> Alert:
         assert st.unit is not None
         det = self.det
-        cause = det.absence_cause(st.unit, st.away_since if st.away_since is not None else start)
+        cause = det.leave_cause(st.unit, st.away_since if st.away_since is not None else start)
         category = Category.EQUIPMENT if cause else Category.BREACH
         alert = det.book.new(subject, st.unit.fitted.device, AlertKind.CURFEW_ABSENCE, category, Severity.MEDIUM, start)
         if cause:
@@ -149,7 +150,7 @@ class CurfewRule:
             if away <= start and end <= back and start not in st.missed:
                 st.missed.add(start)
                 alert = det.book.new(subject, unit.fitted.device if unit else 0, AlertKind.CURFEW_MISSED, Category.BREACH, Severity.HIGH, start)
-                cause = det.absence_cause(unit, away) if unit else None
+                cause = det.leave_cause(unit, away) if unit else None
                 if cause:
                     alert.category, alert.cause = Category.EQUIPMENT, cause
                     alert.decide(det.now, Reason.INHIBITED, cause)
@@ -166,7 +167,7 @@ class CurfewRule:
             if overlap > det.policy.curfew_grace_s:
                 added += overlap
         st.counted_to = max(st.counted_to, back)
-        if added <= 0 or (st.unit and det.absence_cause(st.unit, away)):
+        if added <= 0 or (st.unit and det.leave_cause(st.unit, away)):
             return
         st.lateness += added
         self._lateness_thresholds(subject, st, back)
