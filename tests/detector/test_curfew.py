@@ -14,7 +14,7 @@ from timeline import SUBJECT, UNIT, H, Timeline, home_case
 
 from sim.detector import AlertKind, Category, Kind, Severity
 from sim.policies import load_policy
-from sim.detector.telemetry import UNIT_IN_CURFEW, UNIT_ON_BACKUP, UNIT_TAG_PRESENT
+from sim.detector.telemetry import UNIT_IN_CURFEW, UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION
 
 GRACE = 600.0
 ABSENCE, MISSED, LATENESS = AlertKind.CURFEW_ABSENCE, AlertKind.CURFEW_MISSED, AlertKind.CURFEW_LATENESS
@@ -447,3 +447,17 @@ def test_the_case_finds_a_window_starting_exactly_now_at_unix_scale_times() -> N
     seven_pm = 1_728_000_000.0 - 1_728_000_000.0 % 86400 + H(19)
     assert case.in_curfew(seven_pm) == (seven_pm, seven_pm + H(12))
     assert case.in_curfew(seven_pm - 0.001) is None
+
+
+def test_naive_raises_the_returns_the_unit_flags_as_curfew_violations() -> None:
+    """Naive is "one alert for every raw alarm event": a subject who left before curfew and
+    came home an hour into it sends no leave in curfew, only a return the unit flags."""
+    tl = timeline(policy=quiet("naive"))
+    tl.push(H(18), UNIT, Kind.TAG_LEAVE).push(H(20), UNIT, Kind.TAG_RETURN, flags=UNIT_IN_CURFEW | UNIT_VIOLATION)
+    tl.push(H(21), UNIT, Kind.TAG_LEAVE, flags=UNIT_IN_CURFEW | UNIT_VIOLATION)
+    tl.push(H(21.5), UNIT, Kind.TAG_RETURN, flags=UNIT_IN_CURFEW | UNIT_VIOLATION).run(H(23))
+    assert tl.summary() == [
+        ("curfew-absence", "breach", H(20), H(20), H(20)),
+        ("curfew-absence", "breach", H(21), H(21), H(21)),
+        ("curfew-absence", "breach", H(21.5), H(21.5), H(21.5)),
+    ]

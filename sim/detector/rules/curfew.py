@@ -9,7 +9,8 @@ running lateness: a warning at one threshold, escalated at the next
 explains (a reboot: the unit has not yet heard its tag) is filed as equipment
 and names the cause; mains loss is no such cause, since a unit on battery still hears.
 
-Under a policy that tracks nothing, every leave in curfew is an alert.
+Under a policy that tracks nothing, every leave in curfew is an alert, and so is every
+return the unit flags as a violation (a return in curfew).
 """
 
 from __future__ import annotations
@@ -62,9 +63,15 @@ class CurfewRule:
             self._judge((subject, st.absence))
 
     def on_return(self, unit: DeviceState, r: Telemetry) -> None:
-        if not self.det.policy.track_conditions:
-            return
+        det = self.det
         subject = unit.case.subject
+        if not det.policy.track_conditions:
+            # The unit flags a return in curfew as a violation: to a centre taking every raw
+            # alarm as it comes, that is an alarm like any other (a late return home).
+            if r.flags & UNIT_VIOLATION:
+                alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, r.event_time)
+                det.book.raise_(None, alert, det.now, "tag returned in curfew")
+            return
         st = self.state.setdefault(subject, _Presence())
         if r.event_time < st.latest:
             return
