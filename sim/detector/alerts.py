@@ -146,6 +146,15 @@ class AlertBook:
             self.open[key] = alert
         return alert
 
+    def raise_closed(self, alert: Alert, at: float, event_end: float, note: str) -> Alert:
+        """Raise ``alert`` for a condition already over (learnt from late records), closed at once."""
+        alert.raised_at = at
+        alert.decide(at, Reason.RAISED, note)
+        self.raised.append(alert)
+        self.updates.append(AlertUpdate(Change.RAISED, alert, at))
+        self._close(alert, at, event_end, "over before it was known")
+        return alert
+
     def dismiss(self, key: AlertKey, at: float, note: str) -> None:
         alert = self.held.pop(key)
         alert.decide(at, Reason.DISMISSED, note)

@@ -34,6 +34,10 @@ class DetectorStats:
     records: int = 0
     duplicates: int = 0
     late: int = 0  # more than the allowed lateness behind the subject's newest record
+    # Older than the newest record its rule had applied: merged into the rule's history (a
+    # breach it reveals is raised late), or, beyond the allowed lateness, not merged.
+    merged_late: int = 0
+    unmerged_late: int = 0
     unknown_device: int = 0  # from a device no case names
     fixes: int = 0
 

@@ -76,3 +76,40 @@ def test_a_clear_from_before_a_tamper_is_not_its_end() -> None:
     tl.run(H(1))
     (alert,) = tl.alerts(AlertKind.BODY_TAMPER)
     assert (alert.category.value, alert.raised_at) == ("breach", 1900.0)
+
+
+# --- late records merged into their history (issue 17, defect 2) -------------------------------
+
+
+def test_a_leave_resent_after_its_own_return_raises_the_absence_it_reveals() -> None:
+    """Curfew 19:00: out 20:00 to 22:00. The leave was lost and resent; it lands after the
+    return. The absence is raised late, with its own event times, and counts toward lateness."""
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(22), UNIT, Kind.TAG_RETURN, seq=2, flags=UNIT_TAG_PRESENT)
+    tl.push(H(22) + 300, UNIT, Kind.TAG_LEAVE, event_time=H(20), seq=1).run(H(23))
+    assert tl.summary(AlertKind.CURFEW_ABSENCE) == [("curfew-absence", "breach", H(20), H(22) + 300, H(22) + 300)]
+    (absence,) = tl.alerts(AlertKind.CURFEW_ABSENCE)
+    assert absence.event_end == H(22)
+    assert tl.summary(AlertKind.CURFEW_LATENESS) == [("curfew-lateness", "breach", H(22), H(22) + 300, None)]  # 2 h: the warning
+    assert (tl.detector.stats.merged_late, tl.detector.stats.unmerged_late) == (1, 0)
+
+
+def test_a_late_leave_within_grace_of_its_return_is_no_breach() -> None:
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(20) + 500, UNIT, Kind.TAG_RETURN, seq=2).push(H(20) + 600, UNIT, Kind.TAG_LEAVE, event_time=H(20), seq=1)
+    tl.run(H(23))
+    assert tl.alerts() == []
+
+
+def test_a_late_leave_after_another_leave_reveals_nothing_new() -> None:
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(20), UNIT, Kind.TAG_LEAVE, seq=1).push(H(22), UNIT, Kind.TAG_RETURN, seq=3)
+    tl.push(H(22) + 60, UNIT, Kind.TAG_LEAVE, event_time=H(21), seq=2).run(H(23))  # a duplicate of being away
+    assert [a.event_time for a in tl.alerts(AlertKind.CURFEW_ABSENCE)] == [H(20)]
+
+
+def test_a_leave_later_than_the_allowed_lateness_is_counted_not_merged() -> None:
+    tl = Timeline(cases=[home_case()], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(30), UNIT, Kind.TAG_RETURN, seq=2).push(H(30) + 60, UNIT, Kind.TAG_LEAVE, event_time=H(20), seq=1).run(H(31))
+    assert tl.alerts(AlertKind.CURFEW_ABSENCE) == []
+    assert (tl.detector.stats.merged_late, tl.detector.stats.unmerged_late) == (0, 1)

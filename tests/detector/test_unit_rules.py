@@ -189,3 +189,42 @@ def test_a_clear_ends_only_the_tamper_whose_flag_is_gone() -> None:
         ("body-tamper", "equipment", 160.0, 220.0, 220.0),  # the pulse: a suspect sensor
         ("strap-tamper", "breach", 100.0, 100.0 + CONFIRM, None),  # the strap: still severed, still open
     ]
+
+
+# --- a tamper made while away (issue 17, defect 1) -------------------------------------------
+
+LATCHED = TAG_STRAP_SEVERED | UNIT_TAG_PRESENT  # the first beacon back carries the latched flag
+BEACON = 15.0  # the tag clears its latch once the unit has acked that beacon
+
+
+def test_a_tamper_latched_while_away_is_a_breach_though_its_latch_clears_at_once() -> None:
+    """Strap cut at 10:30 while out (leave at 10:00), reported on return at 14:00, the latch
+    cleared a beacon later: a removal while out, dated from the leave, not a suspect sensor."""
+    tl = timeline().push(T, UNIT, Kind.TAG_LEAVE).push(H(14), UNIT, Kind.TAG_RETURN, flags=UNIT_TAG_PRESENT)
+    tl.push(H(14), UNIT, Kind.STRAP_TAMPER, flags=LATCHED)
+    tl.push(H(14) + BEACON, UNIT, Kind.TAMPER_CLEARED, flags=UNIT_TAG_PRESENT).run(H(15))
+    assert tl.summary(STRAP) == [("strap-tamper", "breach", T, H(14), H(14) + BEACON)]
+    (alert,) = tl.alerts(STRAP)
+    assert alert.event_end == H(14) + BEACON
+
+
+def test_a_latched_tamper_and_its_clear_in_the_same_instant_is_still_a_breach() -> None:
+    tl = timeline().push(T, UNIT, Kind.TAG_LEAVE).push(H(14), UNIT, Kind.TAG_RETURN, flags=UNIT_TAG_PRESENT)
+    tl.push(H(14), UNIT, Kind.STRAP_TAMPER, flags=LATCHED).push(H(14), UNIT, Kind.TAMPER_CLEARED, flags=UNIT_TAG_PRESENT)
+    tl.run(H(15))
+    assert [(a.category.value, a.event_time) for a in tl.alerts(STRAP)] == [("breach", T)]
+
+
+def test_a_latched_tamper_received_before_the_return_it_came_with_is_a_breach() -> None:
+    tl = timeline().push(T, UNIT, Kind.TAG_LEAVE)
+    tl.push(H(14) + 5, UNIT, Kind.STRAP_TAMPER, event_time=H(14), seq=3, flags=LATCHED)
+    tl.push(H(14) + 6, UNIT, Kind.TAMPER_CLEARED, event_time=H(14) + BEACON, seq=4, flags=UNIT_TAG_PRESENT)
+    tl.push(H(14) + 40, UNIT, Kind.TAG_RETURN, event_time=H(14), seq=2, flags=UNIT_TAG_PRESENT).run(H(15))  # resent
+    assert [(a.category.value, a.event_time) for a in tl.alerts(STRAP)] == [("breach", T)]
+
+
+def test_a_tamper_that_clears_soon_after_the_tag_came_home_long_ago_is_still_a_suspect_sensor() -> None:
+    tl = timeline().push(T, UNIT, Kind.TAG_LEAVE).push(H(11), UNIT, Kind.TAG_RETURN, flags=UNIT_TAG_PRESENT)
+    tl.push(H(12), UNIT, Kind.STRAP_TAMPER, flags=LATCHED)
+    tl.push(H(12) + 120, UNIT, Kind.TAMPER_CLEARED, flags=UNIT_TAG_PRESENT).run(H(13))
+    assert [(a.category.value, a.event_time) for a in tl.alerts(STRAP)] == [("equipment", H(12))]

@@ -15,6 +15,7 @@ return the unit flags as a violation (a return in curfew).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -30,6 +31,9 @@ class _Presence:
     away_since: float | None = None  # event time of the leave now in force
     unit: DeviceState | None = None
     latest: float = -math.inf  # event time of the newest presence record applied
+    # (event time, is a leave) of every presence record within the allowed lateness of the
+    # newest, in time order: where a late record is merged, and what "away then?" reads.
+    history: list[tuple[float, bool]] = field(default_factory=list)
     lateness: float = 0.0  # the order's summed absence in curfew, seconds
     counted_to: float = -math.inf  # absence before this is already in ``lateness``
     missed: set[float] = field(default_factory=set)  # starts of windows already called missed
@@ -55,8 +59,9 @@ class CurfewRule:
             return
         st = self.state.setdefault(subject, _Presence())
         if r.event_time < st.latest:
-            return  # older than what we know: the newer presence record stands
-        st.latest = r.event_time
+            self._late_leave(subject, st, unit, r.event_time)
+            return
+        self._note(st, r.event_time, True)
         if st.away_since is None:
             st.away_since, st.unit, st.window = r.event_time, unit, None
             st.absence += 1
@@ -74,8 +79,12 @@ class CurfewRule:
             return
         st = self.state.setdefault(subject, _Presence())
         if r.event_time < st.latest:
+            # A late return cannot undo an alert already raised; it is kept so that a later
+            # question about presence then ("was the tag away?") reads it.
+            if self._merge(st, r.event_time, False):
+                bisect.insort(st.history, (r.event_time, False))
             return
-        st.latest = r.event_time
+        self._note(st, r.event_time, False)
         if st.away_since is None:
             return
         away, back = st.away_since, r.event_time
@@ -91,6 +100,72 @@ class CurfewRule:
             book.close(key, now, back, "tag returned")
         self._missed_between(subject, away, back, unit)
         self._count_lateness(subject, away, back)
+
+    # --- presence history ----------------------------------------------------------------
+
+    def _note(self, st: _Presence, t: float, leave: bool) -> None:
+        """A presence record at or after the newest: appended, and the history beyond the
+        allowed lateness let go (the newest before that horizon still says what held then)."""
+        st.latest = t
+        st.history.append((t, leave))
+        horizon = t - self.det.policy.allowed_lateness_s
+        if len(st.history) > 2 and st.history[1][0] < horizon:
+            del st.history[: bisect.bisect_left(st.history, (horizon,)) - 1]
+
+    def _merge(self, st: _Presence, t: float, leave: bool) -> bool:
+        """Whether a record older than the newest may be merged into the history: counted either way."""
+        stats = self.det.stats
+        if t < st.latest - self.det.policy.allowed_lateness_s:
+            stats.unmerged_late += 1
+            return False
+        stats.merged_late += 1
+        return True
+
+    def _late_leave(self, subject: int, st: _Presence, unit: DeviceState, t: float) -> None:
+        """A leave older than the newest presence record (resent after a loss, so arriving
+        after its own return): merged into the history, and the absence it reveals judged now.
+        That absence runs to the next presence record; it is new only if the tag was thought
+        present just before the leave (after another leave it was already away)."""
+        if not self._merge(st, t, True):
+            return
+        i = bisect.bisect_right(st.history, (t, True))
+        st.history.insert(i, (t, True))
+        if i > 0 and st.history[i - 1][1]:
+            return  # away already: nothing new
+        back = st.history[i + 1][0]
+        self._judge_past_absence(subject, unit, t, back)
+        self._missed_between(subject, t, back, unit)
+        self._count_lateness(subject, t, back, already_counted=False)
+
+    def _judge_past_absence(self, subject: int, unit: DeviceState, away: float, back: float) -> None:
+        """An absence that is over, learnt late: each curfew window it broke past grace is an
+        alert raised now, with its own event times, and closed at once."""
+        det = self.det
+        cause = det.leave_cause(unit, away)
+        for w_start, w_end in det.subjects[subject].case.curfew_windows(away, back):
+            start, end = max(away, w_start), min(back, w_end)
+            if end - start <= det.policy.curfew_grace_s:
+                continue
+            alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE,
+                                 Category.EQUIPMENT if cause else Category.BREACH, Severity.MEDIUM, start)
+            if cause:
+                alert.cause = cause
+                alert.decide(det.now, Reason.INHIBITED, cause)
+            det.book.raise_closed(alert, det.now, end, f"a late leave: away {end - start:.0f} s in curfew, past grace")
+
+    def away_during(self, subject: int, start: float, end: float) -> float | None:
+        """The event time of the leave of an absence overlapping [start, end], as the presence
+        records received so far tell; None if the tag was present throughout."""
+        st = self.state.get(subject)
+        if st is None:
+            return None
+        i = bisect.bisect_right(st.history, (end, True))  # records at or before ``end``
+        for t, leave in reversed(st.history[:i]):
+            if leave:
+                return t  # the tag left at t and had not come back by ``end``, or came back after ``start``
+            if t < start:
+                return None  # back before ``start``: present from then on to ``end``
+        return None
 
     # --- judging an absence -----------------------------------------------------------
 
@@ -165,9 +240,12 @@ class CurfewRule:
 
     # --- lateness ------------------------------------------------------------------------
 
-    def _count_lateness(self, subject: int, away: float, back: float) -> None:
+    def _count_lateness(self, subject: int, away: float, back: float, already_counted: bool = True) -> None:
+        """Add an absence's time in curfew past grace to the running lateness. Absences come in
+        time order, so what is before ``counted_to`` is counted already; one learnt late (not
+        ``already_counted``) was thought present time and is counted whole."""
         det, st = self.det, self.state[subject]
-        start = max(away, st.counted_to)
+        start = max(away, st.counted_to) if already_counted else away
         added = 0.0
         for w_start, w_end in det.subjects[subject].case.curfew_windows(start, back):
             overlap = min(back, w_end) - max(start, w_start)

@@ -3,7 +3,10 @@
 A strap or body tamper is held for the confirmation window. If the unit
 reports it cleared within the window while the tag stayed in range, it was a
 suspect sensor: an ``equipment`` alert, not a breach. Otherwise it is raised
-as a breach when the window ends. Motion flagged as a violation by the unit
+as a breach when the window ends. A tamper reported as the tag comes back in
+range was latched while it was away: it is judged by the tag's state at the
+event, a breach raised at once and dated from the leave, however soon the
+latch clears once the unit has acked it. Motion flagged as a violation by the unit
 (soon after a power or line cut) is a breach; other motion is information.
 Mains loss and a low backup battery are equipment, open until mains returns.
 """
@@ -67,6 +70,13 @@ class UnitRule:
             held.count += 1
             held.event_end = None  # reported again: not cleared after all
             held.decide(det.now, Reason.DEDUPLICATED, "tamper reported again")
+            return
+        left = det.curfew.away_during(subject, r.event_time - det.policy.tamper_latched_window_s, r.event_time)
+        if left is not None:
+            # Latched while the tag was out of range and reported on its return: a report of
+            # something that happened during the absence, however soon the latch then clears.
+            alert = det.book.new(subject, unit.fitted.device, kind, Category.BREACH, Severity.HIGH, left)
+            det.book.raise_(key, alert, det.now, f"latched while the tag was away (it left at {left:.0f}), reported on return")
             return
         alert = det.book.new(subject, unit.fitted.device, kind, Category.BREACH, Severity.HIGH, r.event_time)
         due = r.event_time + det.policy.tamper_confirm_s
