@@ -113,3 +113,32 @@ def test_a_leave_later_than_the_allowed_lateness_is_counted_not_merged() -> None
     tl.push(H(30), UNIT, Kind.TAG_RETURN, seq=2).push(H(30) + 60, UNIT, Kind.TAG_LEAVE, event_time=H(20), seq=1).run(H(31))
     assert tl.alerts(AlertKind.CURFEW_ABSENCE) == []
     assert (tl.detector.stats.merged_late, tl.detector.stats.unmerged_late) == (0, 1)
+
+
+def test_a_positive_reading_resent_after_later_readings_raises_the_drinking_it_completes() -> None:
+    """Readings every 30 min; the 01:30 positive was lost and resent after the 02:00 negative.
+    With two readings in a row to confirm, it completes the run 01:00-01:30."""
+    tl = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(2), ALCOHOL, Kind.ALCOHOL_READING, event_time=H(0.5), seq=1, value=0)
+    tl.push(H(2), ALCOHOL, Kind.ALCOHOL_READING, event_time=H(1), seq=2, value=40)
+    tl.push(H(2), ALCOHOL, Kind.ALCOHOL_READING, event_time=H(2), seq=4, value=0)
+    tl.push(H(2) + 60, ALCOHOL, Kind.ALCOHOL_READING, event_time=H(1.5), seq=3, value=45).run(H(3))
+    assert tl.summary(AlertKind.ALCOHOL) == [("alcohol", "breach", H(1), H(2) + 60, H(2) + 60)]
+    assert tl.alerts(AlertKind.ALCOHOL)[0].event_end == H(2)
+
+
+def test_a_late_positive_that_continues_to_the_newest_reading_opens_the_alert() -> None:
+    tl = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=policy())  # type: ignore[arg-type]
+    tl.push(H(2), ALCOHOL, Kind.ALCOHOL_READING, event_time=H(2), seq=2, value=50)
+    tl.push(H(2) + 60, ALCOHOL, Kind.ALCOHOL_READING, event_time=H(1.5), seq=1, value=45)
+    tl.push(H(2.5), ALCOHOL, Kind.ALCOHOL_READING, seq=3, value=55).run(H(3))
+    assert tl.summary(AlertKind.ALCOHOL) == [("alcohol", "breach", H(1.5), H(2) + 60, None)]
+    assert tl.alerts(AlertKind.ALCOHOL)[0].count == 1 + 1  # the 02:30 reading folded in
+
+
+def test_a_late_positive_inside_a_raised_drinking_alert_raises_nothing_more() -> None:
+    tl = Timeline(cases=[home_case(alcohol=ALCOHOL)], policy=policy())  # type: ignore[arg-type]
+    for n, tac in enumerate((40, 45, 50, 0)):
+        tl.push(H(1 + n / 2), ALCOHOL, Kind.ALCOHOL_READING, seq=2 * n, value=tac)
+    tl.push(H(3), ALCOHOL, Kind.ALCOHOL_READING, event_time=H(1.25), seq=1, value=42).run(H(4))
+    assert len(tl.alerts(AlertKind.ALCOHOL)) == 1

@@ -5,10 +5,15 @@ TAC at or over the threshold (0.02 g/dl by default, NHTSA 2007) in
 until a reading falls below. An IR obstruction, a skin temperature out of
 body range or a strap tamper is a tamper, open until a clean reading. Under a policy that
 tracks nothing, every positive or tampered reading is an alert.
+
+A reading resent after later ones is merged into the device's history of readings
+(within the allowed lateness): a confirmed run of positives it completes is raised
+then, late, with its own event times.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 from typing import TYPE_CHECKING
 
@@ -26,6 +31,10 @@ class AlcoholRule:
         self.det = det
         self._positive_run: dict[int, tuple[int, float]] = {}  # device -> (readings in a row, first one's time)
         self._newest: dict[int, float] = {}  # device -> event time of the newest reading applied
+        # device -> (event time, positive) of its readings within the allowed lateness, in time
+        # order, and the (first, last) reading times of each drinking alert raised among them.
+        self._history: dict[int, list[tuple[float, bool]]] = {}
+        self._drinking: dict[int, list[tuple[float, float]]] = {}
 
     def on_reading(self, device: DeviceState, r: Telemetry) -> None:
         det = self.det
@@ -38,15 +47,22 @@ class AlcoholRule:
             if tampered:
                 self._raise(None, device, AlertKind.ALCOHOL_TAMPER, Severity.MEDIUM, r.event_time, "sensor tamper")
             return
-        if r.event_time <= self._newest.get(dev, -math.inf):
-            return  # older than readings already applied: it cannot break a run or close an alert now
+        newest = self._newest.get(dev, -math.inf)
+        if r.event_time <= newest:
+            if r.event_time < newest:  # (an equal time is a second reading of that moment: nothing to merge)
+                self._late(device, r.event_time, positive)
+            return  # it cannot break the current run or close an alert now
         self._newest[dev] = r.event_time
+        self._remember(dev, r.event_time, positive)
         drink_key = (subject, AlertKind.ALCOHOL, dev)
         if positive:
             count, first = self._positive_run.get(dev, (0, r.event_time))
             self._positive_run[dev] = (count + 1, first)
-            if not det.book.fold(drink_key, det.now, f"TAC {r.value:.0f} mg/dl") and count + 1 >= det.policy.alcohol_confirm_readings:
+            if det.book.fold(drink_key, det.now, f"TAC {r.value:.0f} mg/dl"):
+                self._extend(dev, r.event_time)
+            elif count + 1 >= det.policy.alcohol_confirm_readings:
                 self._raise(drink_key, device, AlertKind.ALCOHOL, Severity.HIGH, first, f"{count + 1} readings at or over the threshold")
+                self._drinking.setdefault(dev, []).append((first, r.event_time))
         else:
             self._positive_run.pop(dev, None)
             det.book.close(drink_key, det.now, r.event_time, "reading below the threshold")
@@ -55,6 +71,61 @@ class AlcoholRule:
             det.book.close(tamper_key, det.now, r.event_time, "clean reading")
         elif not det.book.fold(tamper_key, det.now, "sensor tamper"):
             self._raise(tamper_key, device, AlertKind.ALCOHOL_TAMPER, Severity.MEDIUM, r.event_time, "sensor tamper")
+
+    def _remember(self, dev: int, t: float, positive: bool) -> None:
+        history = self._history.setdefault(dev, [])
+        history.append((t, positive))
+        horizon = t - self.det.policy.allowed_lateness_s
+        if history[0][0] < horizon:
+            del history[: bisect.bisect_left(history, (horizon,))]
+            drinking = self._drinking.get(dev)
+            if drinking:
+                drinking[:] = [d for d in drinking if d[1] >= horizon]
+
+    def _extend(self, dev: int, t: float) -> None:
+        """The open drinking alert's newest reading is now ``t``. It is the latest alert, but
+        may have been let go with the history if its readings stopped for a long time."""
+        drinking = self._drinking.setdefault(dev, [])
+        if drinking:
+            drinking[-1] = (drinking[-1][0], t)
+        else:
+            drinking.append((t, t))
+
+    def _late(self, device: DeviceState, t: float, positive: bool) -> None:
+        """A reading older than the newest (resent after later ones): merged into the history,
+        and a confirmed run of positives it completes, that no drinking alert covers, raised
+        now with its own times: open if the run goes on to the newest reading, else closed."""
+        det, dev = self.det, device.fitted.device
+        if t < self._newest[dev] - det.policy.allowed_lateness_s:
+            det.stats.unmerged_late += 1
+            return
+        det.stats.merged_late += 1
+        history = self._history[dev]
+        i = bisect.bisect_left(history, (t,))
+        history.insert(i, (t, positive))
+        if not positive:
+            return
+        a, b = i, i + 1
+        while a > 0 and history[a - 1][1]:
+            a -= 1
+        while b < len(history) and history[b][1]:
+            b += 1
+        first, last = history[a][0], history[b - 1][0]
+        if b - a < det.policy.alcohol_confirm_readings:
+            return
+        drinking = self._drinking.setdefault(dev, [])
+        if any(s <= last and first <= e for s, e in drinking):
+            return  # an alert already covers this run (an open one grows as its readings come)
+        key = (device.case.subject, AlertKind.ALCOHOL, dev)
+        note = f"a late reading completes {b - a} readings at or over the threshold"
+        alert = det.book.new(device.case.subject, dev, AlertKind.ALCOHOL, Category.BREACH, Severity.HIGH, first)
+        if b == len(history) and key not in det.book.open:
+            det.book.raise_(key, alert, det.now, note)
+            self._positive_run[dev] = (b - a, first)
+        else:
+            det.book.raise_closed(alert, det.now, history[b][0] if b < len(history) else last, note)
+        drinking.append((first, last))
+        drinking.sort()
 
     def _raise(self, key: AlertKey | None, device: DeviceState, kind: AlertKind, severity: Severity, began: float, note: str) -> None:
         alert = self.det.book.new(device.case.subject, device.fitted.device, kind, Category.BREACH, severity, began)
