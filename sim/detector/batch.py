@@ -114,9 +114,9 @@ def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple
         for c in range(table.curfew_days.shape[1]):
             active |= curfew_mask(t, table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c])
         wrong = np.where(inclusion, ~centre_in & active[:, None], centre_in)
-        sure = np.where(inclusion, sure_out & active[:, None], sure_in)
+        sure = (inclusion & ~active[:, None]) | np.where(centre_in, sure_in, sure_out)
     else:
-        wrong, sure = centre_in, sure_in
+        wrong, sure = centre_in, np.where(centre_in, sure_in, sure_out)
     # Padding is an exclusion zone of NaN radius: every comparison with NaN is false, so it is never wrong.
     return wrong, sure
 

@@ -20,6 +20,7 @@ from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, G
 STANDARD = replace(
     load_policy("standard"), track_conditions=True, inhibit=True, zone_use_accuracy=True, zone_consecutive_fixes=3,
     go_outside_s=600.0, go_outside_grace_s=600.0, charge_window_s=H(24), no_contact_gps_intervals=6.0,
+    zone_exit_fold_s=0.0,  # closing on confirmation alone here; the fold window has tests of its own
 )
 NAIVE = replace(load_policy("naive"), track_conditions=False, zone_use_accuracy=False, zone_consecutive_fixes=1)
 
@@ -130,22 +131,80 @@ def test_exclusion_run_broken_before_k_raises_nothing() -> None:
     assert tl.summary(EXCLUSION) == [("exclusion-zone", "breach", t(6), t(9), None)]
 
 
-def test_exclusion_folds_wrong_fixes_and_closes_at_first_centre_outside_in_one_upload() -> None:
+def test_exclusion_closes_only_on_the_confirmation_that_opened_it() -> None:
+    """A centre just outside with the circle over the edge is not a confirmed exit: one such
+    fix used to close the alert, and the next fix inside opened another (issue 17, defect 3)."""
     tl = exclusion_timeline()
     upload(tl, t(7), excl(
         (t(0), EDGE_IN), (t(1), EDGE_IN), (t(2), EDGE_IN),  # raised here, from t(0)
         (t(3), EDGE_IN), (t(4), SURE_IN),  # folded
-        (t(5), EDGE_OUT),  # centre outside: closed, though the circle overlaps the zone
-        (t(6), EDGE_IN),  # a new run of one
+        (t(5), EDGE_OUT),  # centre outside, circle over the edge: not yet an exit
+        (t(6), EDGE_IN),  # folded: the same visit
     ))
-    assert tl.summary(EXCLUSION) == [("exclusion-zone", "breach", t(0), t(7), t(7))]
-    assert ends(tl, EXCLUSION) == [(t(5), 3)]
-    upload(tl, t(9), excl((t(7), EDGE_IN), (t(8), EDGE_IN)))  # the new run reaches three
-    assert tl.summary(EXCLUSION) == [
-        ("exclusion-zone", "breach", t(0), t(7), t(7)),
-        ("exclusion-zone", "breach", t(6), t(9), None),
-    ]
-    assert ends(tl, EXCLUSION) == [(t(5), 3), (None, 1)]
+    assert tl.summary(EXCLUSION) == [("exclusion-zone", "breach", t(0), t(7), None)]
+    assert ends(tl, EXCLUSION) == [(None, 4)]
+    upload(tl, t(10), excl((t(7), EDGE_OUT), (t(8), EDGE_OUT), (t(9), EDGE_OUT)))  # three in a row: the exit, from t(7)
+    assert tl.summary(EXCLUSION) == [("exclusion-zone", "breach", t(0), t(7), t(10))]
+    assert ends(tl, EXCLUSION) == [(t(7), 4)]
+
+
+def flapping_visit(tl: Timeline, minutes: int) -> Timeline:
+    """A visit at the zone's edge for ``minutes``, a fix a minute, uploaded every 10 minutes:
+    centres alternating in and out, circles over the edge, as a tag sitting on the boundary gives."""
+    for first in range(0, minutes, 10):
+        rows = [(t(i), EDGE_IN if i % 2 == 0 else EDGE_OUT) for i in range(first, min(first + 10, minutes))]
+        upload(tl, t(first + 10), excl(*rows))
+    upload(tl, t(minutes + 10), excl(*((t(i), FAR) for i in range(minutes, minutes + 10))))
+    return tl.run(t(minutes + 120))
+
+
+def test_a_long_visit_on_the_boundary_is_one_alert() -> None:
+    tl = flapping_visit(exclusion_timeline(zone_use_accuracy=False, zone_consecutive_fixes=1, zone_exit_fold_s=1800.0), 600)
+    assert [(a.event_time, a.event_end) for a in tl.alerts(EXCLUSION)] == [(t(0), t(599))]  # the last fix, centre out
+
+
+def test_a_re_entry_within_the_fold_window_folds_into_the_open_alert() -> None:
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    upload(tl, t(5), excl((t(0), SURE_IN), (t(1), SURE_IN), (t(2), FAR), (t(3), FAR), (t(4), FAR)))
+    upload(tl, t(25), excl((t(20), SURE_IN), (t(21), SURE_IN), (t(22), FAR)))  # back 18 minutes after leaving
+    upload(tl, t(60), excl(*((t(i), FAR) for i in range(23, 60))))
+    assert [(a.event_time, a.event_end, a.count) for a in tl.alerts(EXCLUSION)] == [(t(0), t(22), 4)]
+    assert "back in zone 7 within 1800 s of leaving it" in [d.note for d in tl.alerts(EXCLUSION)[0].decisions]
+
+
+def test_a_re_entry_after_the_fold_window_is_a_new_alert() -> None:
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    upload(tl, t(5), excl((t(0), SURE_IN), (t(1), FAR)))
+    upload(tl, t(40), excl(*((t(i), FAR) for i in range(2, 40))))
+    upload(tl, t(45), excl((t(40), SURE_IN), (t(41), FAR)))
+    tl.run(H(14))
+    assert [(a.event_time, a.event_end) for a in tl.alerts(EXCLUSION)] == [(t(0), t(1)), (t(40), t(41))]
+
+
+def test_an_alert_closes_after_the_fold_window_though_the_tag_goes_quiet() -> None:
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    upload(tl, t(3), excl((t(0), SURE_IN), (t(1), FAR), (t(2), FAR)))  # then nothing more
+    tl.run(t(1) + 1800 + 600 - 1)
+    assert tl.alerts(EXCLUSION)[0].closed_at is None
+    tl.run(t(1) + 1800 + 600 + 1)  # the fold window and one upload interval (600 s) after the exit
+    assert [(a.closed_at, a.event_end) for a in tl.alerts(EXCLUSION)] == [(t(1) + 1800 + 600, t(1))]
+
+
+def test_a_zone_visit_in_an_upload_that_lands_after_the_next_is_raised_late() -> None:
+    """Store and forward: the 10:00-10:05 upload was held and lands after the 10:10 one."""
+    tl = exclusion_timeline()
+    upload(tl, t(10), excl(*((t(i), FAR) for i in range(5, 10))))
+    upload(tl, t(11), excl(*((t(i), SURE_IN) for i in range(0, 5))))
+    assert tl.summary(EXCLUSION) == [("exclusion-zone", "breach", t(0), t(11), t(11))]
+    assert tl.alerts(EXCLUSION)[0].event_end == t(4)  # the late upload's last fix
+    assert tl.detector.stats.merged_late == 1
+
+
+def test_a_late_upload_inside_an_alert_already_raised_adds_nothing() -> None:
+    tl = exclusion_timeline()
+    upload(tl, t(3), excl((t(0), SURE_IN), (t(2), SURE_IN)))
+    upload(tl, t(4), excl((t(1), SURE_IN)))  # resent, late, inside the open alert
+    assert len(tl.alerts(EXCLUSION)) == 1
 
 
 def test_exclusion_closes_in_a_later_upload() -> None:

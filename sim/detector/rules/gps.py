@@ -2,8 +2,13 @@
 
 A zone rule is broken by a fix whose accuracy circle lies wholly on the wrong
 side (when the policy uses accuracy), or by ``zone_consecutive_fixes`` fixes
-in a row whose centres do; it clears at the first fix whose centre is back
-on the right side. Inclusion zones apply only inside curfew windows. No fix
+in a row whose centres do. It clears on the same confirmation back on the
+right side, and only once ``zone_exit_fold_s`` has passed since that exit
+with no fix on the wrong side: a re-entry within it folds into the open
+alert, so one visit near a boundary is one alert, not hundreds. Fixes that
+arrive after newer ones (an upload held, then resent) are judged on their
+own: a confirmed visit among them that no alert covers is raised late, with
+its own times. Inclusion zones apply only inside curfew windows. No fix
 while moving for the go-outside time plus its grace is a breach; a low
 battery is equipment; a strap opening is a breach; no charging seen in a
 charge window is a breach of the charging condition.
@@ -61,7 +66,8 @@ def in_curfew(case: Case, times: np.ndarray) -> np.ndarray:
 @dataclass(frozen=True, slots=True)
 class Verdicts:
     """An upload's fixes in time order, judged against each zone (columns, in zone order):
-    on the wrong side of it, and surely so (the accuracy circle wholly on that side)."""
+    on the wrong side of it, and whether surely on the side judged, wrong or right (the
+    accuracy circle wholly on that side; an inclusion zone outside curfew is surely right)."""
 
     times: np.ndarray
     wrong: np.ndarray
@@ -70,8 +76,14 @@ class Verdicts:
 
 @dataclass(slots=True)
 class _Run:
+    """One zone's state for a subject: a run of fixes on the wrong side, and, while its
+    alert is open, the run of fixes back on the right side and the confirmed exit."""
+
     length: int = 0
     start: float = 0.0  # time of the run's first fix
+    right: int = 0  # fixes in a row on the right side while the alert is open
+    right_start: float = 0.0
+    exit: float | None = None  # time of a confirmed exit, the alert still open for the fold window
 
 
 class GpsRule:
@@ -80,6 +92,9 @@ class GpsRule:
         self._zones: dict[int, ZoneArrays] = {}
         self._runs: dict[int, dict[int, _Run]] = {}  # subject -> zone id -> a run or open alert
         self._newest_fix: dict[int, float] = {}  # subject -> time of the newest fix judged
+        # (subject, zone id) -> (first, last) fix times of each zone alert within the allowed
+        # lateness (last is inf while open): what a late visit is checked against.
+        self._visits: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self._newest_status: dict[int, float] = {}  # device -> event time of the newest status applied
         self._no_fix_since: dict[int, float] = {}
         self._last_charge: dict[int, float] = {}
@@ -107,7 +122,7 @@ class GpsRule:
         centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
         active = in_curfew(case, fixes["time"])[:, None]
         wrong = np.where(zones.inclusion, ~centre_in & active, centre_in)
-        sure = np.where(zones.inclusion, sure_out & active, sure_in)
+        sure = (zones.inclusion & ~active) | np.where(centre_in, sure_in, sure_out)
         self.on_judged(device, r, Verdicts(fixes["time"], wrong, sure))
 
     def zones_of(self, case: Case) -> ZoneArrays | None:
@@ -127,9 +142,12 @@ class GpsRule:
         subject = device.case.subject
         newest = self._newest_fix.get(subject, -math.inf)
         if verdicts.times[0] <= newest:
-            # Fixes older than ones already judged come late (a resent or held upload): counted, but
-            # they must not break or close a run of newer fixes.
+            # Fixes older than ones already judged come late (a resent or held upload): they must
+            # not break or close a run of newer fixes, but a visit among them is a breach.
             keep = verdicts.times > newest
+            late = ~keep
+            if verdicts.wrong[late].any():
+                self._late_visits(device, zones, newest, Verdicts(verdicts.times[late], verdicts.wrong[late], verdicts.sure[late]))
             verdicts = Verdicts(verdicts.times[keep], verdicts.wrong[keep], verdicts.sure[keep])
             if not len(verdicts.times):
                 return
@@ -168,28 +186,106 @@ class GpsRule:
             run = self._runs.setdefault(subject, {})[zone_id] = _Run()
         folded: dict[int, tuple[Alert, int]] = {}  # alert id -> (alert, fixes folded into it here)
         for i in range(len(times)):
+            t = float(times[i])
+            alert = det.book.open.get(key)
+            confirmed = p.zone_use_accuracy and bool(sure[i])
             if not wrong[i]:
                 run.length = 0
-                det.book.close(key, det.now, float(times[i]), f"back on the right side of zone {zone_id}")
+                if alert is None:
+                    continue
+                if run.right == 0:
+                    run.right_start = t
+                run.right += 1
+                if run.exit is None and (confirmed or run.right >= p.zone_consecutive_fixes):
+                    run.exit = run.right_start
+                    due = run.exit + p.zone_exit_fold_s + device.fitted.report_interval_s
+                    det.timers.at(max(due, det.now), self._exit_due, (device, zone_id, kind, run, run.exit))
+                if run.exit is not None and t >= run.exit + p.zone_exit_fold_s:
+                    self._close(device, zone_id, kind, run)
                 continue
+            run.right = 0
             if run.length == 0:
-                run.start = float(times[i])
+                run.start = t
             run.length += 1
-            alert = det.book.open.get(key)
             if alert is not None:
+                if run.exit is not None:
+                    run.exit = None
+                    det.book.note(alert, det.now, Reason.DEDUPLICATED, f"back in zone {zone_id} within {p.zone_exit_fold_s:.0f} s of leaving it")
                 alert.count += 1
                 folded[alert.id] = (alert, folded.get(alert.id, (alert, 0))[1] + 1)
-            elif (p.zone_use_accuracy and sure[i]) or run.length >= p.zone_consecutive_fixes:
+            elif confirmed or run.length >= p.zone_consecutive_fixes:
                 alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, run.start)
                 det.book.raise_(key, alert, det.now, f"zone {zone_id}: {run.length} fixes on the wrong side")
+                self._remember_visit(subject, zone_id, run.start, math.inf)
         # One decision an upload, however many fixes it folded in.
         for alert, n in folded.values():
             det.book.note(alert, det.now, Reason.DEDUPLICATED, f"{n} more fixes on the wrong side of zone {zone_id}")
-        if run.length == 0 and key not in det.book.open:
-            runs = self._runs[subject]
+        self._forget_if_idle(subject, zone_id, key)
+
+    def _close(self, device: DeviceState, zone_id: int, kind: AlertKind, run: _Run) -> None:
+        assert run.exit is not None
+        subject = device.case.subject
+        alert = self.det.book.close((subject, kind, zone_id), self.det.now, run.exit, f"back on the right side of zone {zone_id}")
+        if alert is not None:
+            self._remember_visit(subject, zone_id, alert.event_time, run.exit)
+        run.right, run.exit = 0, None
+
+    def _exit_due(self, arg: tuple[DeviceState, int, AlertKind, _Run, float]) -> None:
+        """The fold window after a confirmed exit is over, and an upload's time more: no fix has
+        come back on the wrong side, so the alert closes even if the tag has gone quiet."""
+        device, zone_id, kind, run, exit_at = arg
+        subject = device.case.subject
+        if self._runs.get(subject, {}).get(zone_id) is not run or run.exit != exit_at:
+            return  # re-entered, or closed by a fix already
+        self._close(device, zone_id, kind, run)
+        self._forget_if_idle(subject, zone_id, (subject, kind, zone_id))
+
+    def _forget_if_idle(self, subject: int, zone_id: int, key: tuple[int, AlertKind, int]) -> None:
+        runs = self._runs[subject]
+        if runs[zone_id].length == 0 and key not in self.det.book.open:
             del runs[zone_id]
             if not runs:
                 del self._runs[subject]
+
+    def _remember_visit(self, subject: int, zone_id: int, first: float, last: float) -> None:
+        """Note a zone alert's span (an open one as ``first`` to inf, replaced when it closes)."""
+        visits = self._visits.setdefault((subject, zone_id), [])
+        if visits and visits[-1][0] == first:
+            visits[-1] = (first, last)
+        else:
+            visits.append((first, last))
+        horizon = self._newest_fix.get(subject, first) - self.det.policy.allowed_lateness_s
+        visits[:] = [v for v in visits if v[1] >= horizon]
+
+    def _late_visits(self, device: DeviceState, zones: ZoneArrays, newest: float, late: Verdicts) -> None:
+        """Fixes older than the newest judged: each run of them on the wrong side of a zone that
+        meets the opening confirmation, and that no zone alert covers, is a visit raised now,
+        closed at once at the fix after it (or its last fix)."""
+        det, p = self.det, self.det.policy
+        if late.times[-1] < newest - p.allowed_lateness_s:
+            det.stats.unmerged_late += 1
+            return
+        det.stats.merged_late += 1
+        subject, times = device.case.subject, late.times
+        for j in range(len(zones.ids)):
+            wrong, sure = late.wrong[:, j], late.sure[:, j]
+            if not wrong.any() or not p.track_conditions:
+                if wrong.any():
+                    self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), times, wrong, sure)
+                continue
+            zone_id = int(zones.ids[j])
+            kind = AlertKind.INCLUSION_ZONE if zones.inclusion[j] else AlertKind.EXCLUSION_ZONE
+            edges = np.flatnonzero(np.diff(np.concatenate(([0], wrong.astype(np.int8), [0]))))
+            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+                if b - a < p.zone_consecutive_fixes and not (p.zone_use_accuracy and sure[a:b].any()):
+                    continue
+                first, last = float(times[a]), float(times[b - 1])
+                if any(s <= last and first <= e for s, e in self._visits.get((subject, zone_id), ())):
+                    continue
+                end = float(times[b]) if b < len(times) else last
+                alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, first)
+                det.book.raise_closed(alert, det.now, end, f"zone {zone_id}: {b - a} late fixes on the wrong side")
+                self._remember_visit(subject, zone_id, first, end)
 
     # --- status --------------------------------------------------------------------------
 
