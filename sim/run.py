@@ -26,7 +26,7 @@ import numpy as np
 from sim.cycles import without_cycle_collection
 from sim.detector.alerts import Alert, Category
 from sim.detector.batch import feed_batch
-from sim.detector.engine import Detector
+from sim.detector.engine import Detector, DetectorStats
 from sim.detector.policy import Policy
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
@@ -46,6 +46,7 @@ class PolicyRun:
     scorecard: Scorecard
     wall_s: float
     watched_until: float  # the detector's processing time when the run ended: the world's end
+    stats: DetectorStats
 
 
 @dataclass
@@ -100,7 +101,7 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
     runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), detect_s[name],
-                            d.now) for name, d in detectors.items()}
+                            d.now, d.stats) for name, d in detectors.items()}
     t_score = time.perf_counter()
     # The stream interleaves the world (merging each day) with detecting: what is not detecting is the world.
     wall = {"world": t_detect - t0 - sum(detect_s.values()), "score": t_score - t_detect, "total": t_score - t0}
@@ -157,6 +158,7 @@ def _policy_results(run: PolicyRun, days: int) -> dict:
         "daily": {"by_category": by_category,
                   "by_kind": {kind: [by_kind[(kind, d)] for d in range(days)] for kind in kinds}},
         "latencies_s": {family: list(f.latencies_s) for family, f in card.by_family.items()},
+        "detector": asdict(run.stats),
     }
 
 
