@@ -15,7 +15,10 @@ protocol messages the firmware stubs emit, with the same timing rules:
 - GPS tag: fixes every fix interval while out, hourly at rest at home, every
   violation interval inside an exclusion zone; every upload interval a
   batch of fixes and a GPS_STATUS; a strap opening, entering a zone and a
-  low battery upload at once; flat, it is silent until charged;
+  low battery upload at once; its battery runs down off charge and fills on
+  it, and at 0% off charge the tag is dead: no fixes, no uploads, nothing sent
+  (what it had queued waits) until charging revives it, when it takes a fix
+  and uploads at once if one fell due meanwhile;
 - alcohol tag: a reading every reading interval, uploaded daily, and at once
   (at home) when a reading is over the threshold or tampered.
 
@@ -206,9 +209,71 @@ _VIOLATIONS = {BaseEventCode.TAG_LEAVE, BaseEventCode.TAG_RETURN, BaseEventCode.
 
 
 @dataclass(frozen=True)
+class Battery:
+    """A GPS tag's battery over the run, run as the stub runs it (``GpsTag._anchor_battery``):
+    fitted full, draining over its life off charge, filling over the full-charge time on it,
+    capped at 100%. Empty and off charge, the tag is dead until it is next put on charge."""
+
+    t: np.ndarray  # corners of the piecewise-linear level
+    level: np.ndarray  # % at each corner
+    flat: np.ndarray  # (n, 2) empty and off charge
+    low_at: np.ndarray  # when it drains down to the low threshold (the tag uploads at once then)
+
+    def at(self, times: np.ndarray) -> np.ndarray:
+        return np.interp(times, self.t, self.level)
+
+
+def gps_battery(charging: np.ndarray, params: DeviceParams, end: float) -> Battery:
+    """The battery from fitting (at 0, full) to ``end``, on charge during ``charging`` (sorted,
+    disjoint, within [0, end])."""
+    p = params.gps_tag
+    drain = 100.0 / (p.battery_life_hours * HOUR_S)  # % a second
+    fill = 100.0 / (p.charge_hours_to_full * HOUR_S)
+    ts, levels = [0.0], [100.0]
+    flat: list[tuple[float, float]] = []
+    low_at: list[float] = []
+
+    def corner(at: float, level: float) -> None:
+        if at > ts[-1]:
+            ts.append(at)
+            levels.append(level)
+
+    t, level = 0.0, 100.0
+    for on, off in [*charging.tolist(), (end, end)]:  # off charge until ``on``, then on it until ``off``
+        if level > p.battery_low_pct and t + (level - p.battery_low_pct) / drain < on:
+            low_at.append(t + (level - p.battery_low_pct) / drain)
+        empty_at = t + level / drain
+        if empty_at < on:
+            corner(empty_at, 0.0)
+            flat.append((empty_at, on))
+            level = 0.0
+        else:
+            level = max(0.0, level - (on - t) * drain)
+        corner(on, level)
+        full_at = on + (100.0 - level) / fill
+        if full_at < off:
+            corner(full_at, 100.0)
+            level = 100.0
+        else:
+            level += (off - on) * fill
+        corner(off, level)
+        t = off
+    return Battery(np.array(ts), np.array(levels), np.array(flat, dtype=float).reshape(-1, 2), np.array(low_at))
+
+
+def revivals(flat: np.ndarray, due: np.ndarray, end: float) -> np.ndarray:
+    """The ends (before ``end``) of the flat spells in which something of ``due`` (sorted) fell
+    due: put on charge, the tag does it then, once, however much it missed (``GpsTag.set_charging``)."""
+    if not len(flat):
+        return np.empty(0)
+    missed = np.searchsorted(due, flat[:, 1], side="left") > np.searchsorted(due, flat[:, 0], side="left")
+    return flat[missed & (flat[:, 1] < end), 1]
+
+
+@dataclass(frozen=True)
 class GpsInputs:
     end: float
-    fix_times: np.ndarray  # when the tag tries for a fix (its schedule, flat times removed)
+    fix_times: np.ndarray  # when the tag tries for a fix (its schedule, flat times removed, a try on each revival)
     got_fix: np.ndarray  # per fix_times
     lat: np.ndarray
     lon: np.ndarray
@@ -216,21 +281,27 @@ class GpsInputs:
     at_rest: np.ndarray  # per fix_times
     violations: np.ndarray  # (n, 2) a zone rule broken: in an exclusion zone, or out of the home zone in curfew
     strap_open: np.ndarray  # (n, 2)
-    flat: np.ndarray  # (n, 2)
     charging: np.ndarray  # (n, 2)
+    battery: Battery  # from ``charging``
     clock_scale: float = 1.0  # the tag's clock runs at this rate: fixes are stamped on it, as uploads are
 
 
 def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     p = params.gps_tag
     box = Outbox()
+    battery = inputs.battery
     uploads = np.arange(p.upload_interval_s, inputs.end, p.upload_interval_s)
-    urgent = np.concatenate((inputs.violations[:, 0], inputs.strap_open[:, 0], _low_battery_times(inputs, params)))
-    sessions = np.unique(np.concatenate((uploads, urgent)))
-    sessions = sessions[~contains(inputs.flat, sessions)]
+    urgent = np.concatenate((inputs.violations[:, 0], inputs.strap_open[:, 0], battery.low_at))
+    # Flat, the tag does nothing: a violation, a strap opening or an upload due then is missed,
+    # and the status of the upload it makes when charging revives it shows how things are then.
+    sessions = np.unique(np.concatenate((uploads, urgent, revivals(battery.flat, uploads, inputs.end))))
+    sessions = sessions[~contains(battery.flat, sessions)]
     strap_open, charging = contains(inputs.strap_open, sessions), contains(inputs.charging, sessions)
     violating = contains(inputs.violations, sessions)
-    levels = _battery_pct(inputs, params, sessions)
+    charge = battery.at(sessions)
+    charge[np.isin(sessions, battery.low_at)] = p.battery_low_pct  # the stub re-anchors there exactly
+    # Reported rounded up, as the stub does: a tag with any charge left never says 0% off charge.
+    levels = np.ceil(charge).astype(int)
     ok = inputs.got_fix
     times = inputs.fix_times[ok]
     wire = make_fixes(
@@ -251,7 +322,7 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     flags |= np.where(strap_open, int(GpsFlags.STRAP_OPEN), 0)
     flags |= np.where(charging, int(GpsFlags.CHARGING), 0)
     flags |= np.where(violating, int(GpsFlags.ZONE_VIOLATION), 0)
-    flags |= np.where(levels <= p.battery_low_pct, int(GpsFlags.BATTERY_LOW), 0)
+    flags |= np.where(charge <= p.battery_low_pct, int(GpsFlags.BATTERY_LOW), 0)
     as_flags = {f: GpsFlags(f) for f in set(flags.tolist())}
     previous = 0
     for t, upto, level, f in zip(sessions.tolist(), cut.tolist(), levels.tolist(), flags.tolist(), strict=True):
@@ -260,26 +331,6 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
         box.put(t, t, GpsStatus(level, as_flags[f]))
         previous = upto
     return box
-
-
-def _battery_pct(inputs: GpsInputs, params: DeviceParams, times: np.ndarray) -> np.ndarray:
-    """Full after each charge, running down over the battery life; heading for a flat, it
-    reaches 0 as the flat begins."""
-    life = params.gps_tag.battery_life_hours * HOUR_S
-    charged = inputs.charging[:, 1]
-    i = np.searchsorted(charged, times, side="right") - 1
-    since = times - np.where(i >= 0, charged[np.maximum(i, 0)] if len(charged) else 0.0, 0.0)
-    level = 100 - since * 100 / life
-    k = np.searchsorted(inputs.flat[:, 0], times, side="right")
-    to_flat = np.where(k < len(inputs.flat), inputs.flat[np.minimum(k, len(inputs.flat) - 1), 0] - times, np.inf) if len(inputs.flat) else np.full(len(times), np.inf)
-    level = np.minimum(level, to_flat * 100 / life)
-    level[contains(inputs.charging, times)] = 100
-    return np.clip(np.round(level), 0, 100).astype(int)
-
-
-def _low_battery_times(inputs: GpsInputs, params: DeviceParams) -> np.ndarray:
-    life = params.gps_tag.battery_life_hours * HOUR_S
-    return np.maximum(0.0, inputs.flat[:, 0] - life * params.gps_tag.battery_low_pct / 100)
 
 
 # --- alcohol tag -----------------------------------------------------------------------------

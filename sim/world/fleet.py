@@ -22,7 +22,7 @@ from sim.world.alcohol import Episode, over_threshold_intervals, readings
 from sim.world.channel import spurious_leaves
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.faults import false_tampers, mains_cuts, reboots
-from sim.world.intervals import clip, complement, contains, disjoint, intersect, union
+from sim.world.intervals import EMPTY, clip, complement, contains, disjoint, intersect, union
 from sim.world.population import Slot, Subject
 from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
@@ -62,7 +62,12 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
     home = _home_intervals(track, end)
     windows = models.curfew_windows(subject.curfew, end)
-    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, outages, truth)
+    charging, battery = EMPTY, None
+    if subject.wears(Slot.GPS_TAG):
+        charging = _charging(home, clip(life.flat, 0.0, end), gps.charge_hours_to_full, gps.battery_life_hours * HOUR_S, end)
+        battery = models.gps_battery(charging, supplier.devices, end)
+    flat = EMPTY if battery is None else battery.flat
+    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, flat, outages, truth)
     params = supplier.devices
     fault_rng = streams.subject(subject.index, Use.FAULTS)
     s = subject.index
@@ -96,8 +101,9 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params)
             blocked = union(blocked, dead)
         elif slot is Slot.GPS_TAG:
-            flat = clip(life.flat, 0.0, end)
-            box = _gps_box(subject, scenario, supplier, streams, track, home, zones, violations, flat, tampers, drift, end)
+            assert battery is not None  # made above for every GPS wearer
+            box = _gps_box(subject, scenario, supplier, streams, track, home, zones, violations, charging, battery, tampers,
+                           drift, end)
             blocked = union(blocked, flat)
         else:
             box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
@@ -117,9 +123,10 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
 
 
 def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, track: Track, home: np.ndarray, windows: np.ndarray,
-                   life: Life, outages: list[np.ndarray], truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
-    """The subject's truth, whatever their devices manage to report; and, for a GPS tag, when
-    the subject was in each exclusion zone and when a zone rule was broken."""
+                   life: Life, flat: np.ndarray, outages: list[np.ndarray], truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
+    """The subject's truth, whatever their devices manage to report (``flat``: when a GPS tag's
+    battery was empty off charge); and, for a GPS tag, when the subject was in each exclusion
+    zone and when a zone rule was broken."""
     s, end = subject.index, scenario.days * DAY_S
     truth.add(s, 0, TruthKind.CELLULAR_OUTAGE, clip(outages[subject.area], 0.0, end))
     truth.add(s, 0, TruthKind.ABSENT_IN_CURFEW, intersect(complement(home, 0.0, end), windows))
@@ -132,7 +139,7 @@ def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, tra
         truth.add(s, 0, TruthKind.DRINKING, clip(over, 0.0, end))
     if not subject.wears(Slot.GPS_TAG):
         return [], np.empty((0, 2))
-    truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.DEVICE_FLAT, clip(life.flat, 0.0, end))
+    truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.DEVICE_FLAT, flat)
     zones = [clip(inside_intervals(track, z.x, z.y, z.radius_m), 0.0, end) for z in subject.exclusions]
     for spans in zones:
         truth.add(s, 0, TruthKind.IN_EXCLUSION_ZONE, spans)
@@ -172,18 +179,17 @@ def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndar
 
 
 def _gps_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, track: Track, home: np.ndarray,
-             zones: list[np.ndarray], violations: np.ndarray, flat: np.ndarray, tampers: np.ndarray, drift_ppm: float,
-             end: float) -> models.Outbox:
+             zones: list[np.ndarray], violations: np.ndarray, charging: np.ndarray, battery: models.Battery,
+             tampers: np.ndarray, drift_ppm: float, end: float) -> models.Outbox:
     p = supplier.devices.gps_tag
-    times = _fix_schedule(home, violations, p, end)
-    times = times[~contains(flat, times)]
+    schedule = _fix_schedule(home, violations, p, end)
+    times = np.union1d(schedule[~contains(battery.flat, schedule)], models.revivals(battery.flat, schedule, end))
     fixes = gps_fixes(track, times, supplier.gps, streams.subject(subject.index, Use.GPS), lat0=scenario.town.lat, lon0=scenario.town.lon)
     # A tag at home long enough to be still is at rest (hourly fixes): the schedule already says so.
     at_rest = contains(home, times - p.rest_after_s) & contains(home, times)
-    charging = _charging(home, flat, p.charge_hours_to_full, p.battery_life_hours * HOUR_S, end)
     got = fixes.got_fix
     inputs = models.GpsInputs(end, times, got, _spread(fixes.lat, got), _spread(fixes.lon, got), _spread(fixes.accuracy_m, got),
-                              at_rest, violations, tampers, flat, charging, 1 + drift_ppm * 1e-6)
+                              at_rest, violations, tampers, charging, battery, 1 + drift_ppm * 1e-6)
     return models.gps_tag(inputs, supplier.devices)
 
 
@@ -209,8 +215,8 @@ def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end
 def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, life_s: float, end: float) -> np.ndarray:
     """A compliant wearer charges each evening: from 18:00, or from getting home after it, once
     at home long enough, for the hours a full charge takes (a day spent at home is no reason to
-    skip it); a tag gone flat is charged when found, and one let run flat was off its charger
-    for the battery's life before."""
+    skip it); a tag the wearer lets run flat (``flat``) is charged when found, and was off its
+    charger for the battery's life before."""
     charge = hours_to_full * HOUR_S
     spans = []
     stretches = home.tolist()
