@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 # argparse's own status for a usage error; an unknown kind is one.
 USAGE_ERROR = 2
+# Today's centre (one alert per device alarm episode) and the standard policy beside it;
+# naive, one alert per raw event, is there by --policy naive.
+DEFAULT_POLICIES = ("reference", "standard")
 
 
 def add_stub(commands: argparse._SubParsersAction) -> None:
@@ -133,20 +136,20 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     )
     _add_scenario_arguments(parser)
     parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
-                        help="a detector policy by name or TOML file; repeat for several (default: naive and standard)")
+                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                         help="processes simulating the world (default: one a core)")
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.policies import load_policy
-        from sim.report import format_scorecard
+        from sim.report import format_incidents, format_scorecard
         from sim.run import run as run_all
         from sim.run import write_outputs
         from sim.score import load_scoring_rules
 
         scenario, supplier = _scenario_of(args)
-        names = args.policies or ["naive", "standard"]
+        names = args.policies or list(DEFAULT_POLICIES)
         if len(set(names)) != len(names):
             raise CliError(f"a policy is named twice in --policy {' '.join(names)}")
         policies = [load_policy(name) for name in names]
@@ -159,6 +162,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
             result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress)
         written = write_outputs(result, out)
         print(format_scorecard(written))
+        print()
+        print(format_incidents(written))
         print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
         return 0
 

@@ -95,6 +95,25 @@ _FAMILY_COLUMNS: tuple[tuple[str, str, Callable[[Any], str]], ...] = (
 )
 
 
+# Incidents: alerts grouped by subject, family and time (docs/scoring.md), and the haystack.
+_INCIDENTS = (
+    _Column(("", "incidents"), "incidents", lambda s: s["incidents"]["incidents"], _count, None),
+    _Column(("", "true"), "true incidents", lambda s: s["incidents"]["true"], _count, None),
+    _Column(("", "precision"), "incident precision", lambda s: s["incidents"]["precision"], _pct, None),
+    _Column(("latency", "p95 min"), "incident latency p95 (min)", lambda s: s["incidents"]["latency_p95_s"], _minutes, None),
+    _Column(("redundant", "alerts"), "redundant true alerts", lambda s: s["incidents"]["redundant_alerts"], _count, None),
+    _Column(("operator", "items"), "operator-facing items", lambda s: s["incidents"]["items"], _count, None),
+    _Column(("items", "/breach"), "items per genuine breach",
+            lambda s: s["incidents"]["items_per_genuine_breach"], _fixed(1), None),
+    _Column(("incidents", "/breach"), "incidents per genuine breach",
+            lambda s: s["incidents"]["item_incidents_per_genuine_breach"], _fixed(1), None),
+)
+
+
+def _incident_rows(results: dict[str, Any]) -> list[list[str]]:
+    return [[name] + [c.fmt(c.value(p["scorecard"])) for c in _INCIDENTS] for name, p in results["policies"].items()]
+
+
 def _scorecard_rows(results: dict[str, Any]) -> list[list[str]]:
     """A row per policy, then a row per comparison (``standard/naive``), each cell formatted."""
     rows = [[name] + [c.fmt(c.value(p["scorecard"])) for c in _SCORECARD] for name, p in results["policies"].items()]
@@ -105,8 +124,15 @@ def _scorecard_rows(results: dict[str, Any]) -> list[list[str]]:
 
 def format_scorecard(results: dict[str, Any]) -> str:
     """The scorecard as aligned plain text for the terminal: a row per policy, then the ratio rows."""
-    heads = [("policy", "")] + [c.head for c in _SCORECARD]
-    rows = _scorecard_rows(results)
+    return _aligned([("policy", "")] + [c.head for c in _SCORECARD], _scorecard_rows(results))
+
+
+def format_incidents(results: dict[str, Any]) -> str:
+    """The incident table as aligned plain text for the terminal: a row per policy."""
+    return _aligned([("policy", "")] + [c.head for c in _INCIDENTS], _incident_rows(results))
+
+
+def _aligned(heads: list[tuple[str, str]], rows: list[list[str]]) -> str:
     widths = [max(len(h[0]), len(h[1]), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
 
     def line(cells: Iterable[str]) -> str:
@@ -140,6 +166,10 @@ def _scorecard_html(results: dict[str, Any]) -> str:
     n_policies = len(results["policies"])
     return _table(["policy"] + [c.title for c in _SCORECARD], _scorecard_rows(results),
                   lambda i: "ratio" if i >= n_policies else "")
+
+
+def _incidents_html(results: dict[str, Any]) -> str:
+    return _table(["policy"] + [c.title for c in _INCIDENTS], _incident_rows(results))
 
 
 def _family_html(name: str, policy: dict[str, Any]) -> str:
@@ -329,6 +359,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         _header(results),
         "<h2>Scorecard</h2>",
         _scorecard_html(results),
+        "<h2>Incidents</h2>",
+        _incidents_html(results),
         "<h2>By family</h2>",
         *(_family_html(name, policy) for name, policy in policies.items()),
     ]

@@ -137,8 +137,10 @@ def results(result: RunResult) -> dict:
         "policies": policies,
         "comparison": {},
     }
-    if "standard" in policies and "naive" in policies:
-        out["comparison"]["standard/naive"] = _ratios(result.policies["standard"].scorecard, result.policies["naive"].scorecard)
+    for baseline in ("reference", "naive"):
+        if "standard" in policies and baseline in policies:
+            out["comparison"][f"standard/{baseline}"] = _ratios(result.policies["standard"].scorecard,
+                                                                result.policies[baseline].scorecard)
     return out
 
 
@@ -162,12 +164,12 @@ def _policy_results(run: PolicyRun, days: int) -> dict:
     }
 
 
-def _ratios(standard: Scorecard, naive: Scorecard) -> dict[str, float | None]:
+def _ratios(standard: Scorecard, baseline: Scorecard) -> dict[str, float | None]:
     ratios: dict[str, float | None] = {}
     for name in COMPARED:
-        a, b = getattr(standard.overall, name), getattr(naive.overall, name)
+        a, b = getattr(standard.overall, name), getattr(baseline.overall, name)
         ratios[name] = a / b if a is not None and b else None
-    a, b = standard.unmonitored.hours_caught, naive.unmonitored.hours_caught
+    a, b = standard.unmonitored.hours_caught, baseline.unmonitored.hours_caught
     ratios["unmonitored_hours_caught"] = a / b if b else None
     return ratios
 

@@ -80,6 +80,7 @@ class ScoringRules:
     tolerance_after_s: float
     horizon_s: float
     min_breach_s: Mapping[str, float]  # by family, for the families that have truth
+    incident_window_s: float = 3600.0
 
     def __post_init__(self) -> None:
         # A copy the caller cannot change under a frozen instance.
@@ -88,7 +89,8 @@ class ScoringRules:
         if set(self.min_breach_s) != want:
             raise ValueError(f"min_breach_s must name exactly the families with truth: {', '.join(sorted(want))}")
         figures = {"tolerance_before_s": self.tolerance_before_s, "tolerance_after_s": self.tolerance_after_s,
-                   "horizon_s": self.horizon_s, **{f"min_breach_s.{k}": v for k, v in self.min_breach_s.items()}}
+                   "horizon_s": self.horizon_s, "incident_window_s": self.incident_window_s,
+                   **{f"min_breach_s.{k}": v for k, v in self.min_breach_s.items()}}
         for name, value in figures.items():
             if value < 0:
                 raise ValueError(f"{name}: must not be negative, got {value!r}")
@@ -109,6 +111,7 @@ class _RulesFile:
     tolerance_before_s: float
     tolerance_after_s: float
     horizon_s: float
+    incident_window_s: float
     min_breach_s: _MinBreach
 
 
@@ -120,7 +123,7 @@ def load_scoring_rules(path: Path | None = None) -> ScoringRules:
     except ParamsError as exc:
         raise ScoringRulesError(str(exc)) from None
     minimums = {f.name: getattr(raw.min_breach_s, f.name) for f in dataclasses.fields(raw.min_breach_s)}
-    return ScoringRules(raw.tolerance_before_s, raw.tolerance_after_s, raw.horizon_s, minimums)
+    return ScoringRules(raw.tolerance_before_s, raw.tolerance_after_s, raw.horizon_s, minimums, raw.incident_window_s)
 
 
 @dataclass(frozen=True, slots=True)  # a run has a million of these
@@ -187,11 +190,38 @@ class UnmonitoredScore:
 
 
 @dataclass(frozen=True)
+class IncidentScore:
+    """The breach alerts grouped into incidents (same subject, same family, overlapping or
+    within the incident window of one another), and the haystack an operator faces."""
+
+    incidents: int
+    true: int  # incidents holding at least one true alert
+    false: int
+    precision: float | None
+    # As per alert, by construction: a breach is detected when an alert matched it, and every
+    # alert is in an incident. Given beside precision so the two read together.
+    recall: float | None
+    # From a breach's start to the first raise of the true incident that matched it.
+    latency_median_s: float | None
+    latency_p95_s: float | None
+    redundant_alerts: int  # true alerts after the first of their incident: more items about a breach already put
+    by_family: dict[str, dict[str, int]]  # family -> {"incidents", "true"}
+    # Every operator-facing alert (breach, equipment, unmonitored; not info), and those grouped
+    # into incidents the same way (equipment and unmonitored by category), per genuine breach:
+    # the needle-in-a-haystack figure.
+    items: int
+    item_incidents: int
+    items_per_genuine_breach: float | None
+    item_incidents_per_genuine_breach: float | None
+
+
+@dataclass(frozen=True)
 class Scorecard:
     overall: FamilyScore
     by_family: dict[str, FamilyScore]
     equipment: EquipmentScore
     unmonitored: UnmonitoredScore
+    incidents: IncidentScore
     alerts: list[AlertVerdict]
     truth: list[TruthVerdict]
 
@@ -202,10 +232,11 @@ class Scorecard:
             "by_family": {name: _plain(s) for name, s in self.by_family.items()},
             "equipment": _plain(self.equipment),
             "unmonitored": _plain(self.unmonitored),
+            "incidents": _plain(self.incidents),
         }
 
 
-def _plain(score: FamilyScore | EquipmentScore | UnmonitoredScore) -> dict[str, Any]:
+def _plain(score: FamilyScore | EquipmentScore | UnmonitoredScore | IncidentScore) -> dict[str, Any]:
     return {f.name: getattr(score, f.name) for f in dataclasses.fields(score) if f.name != "latencies_s"}
 
 
@@ -287,7 +318,8 @@ def score(alerts: Sequence[Alert], truth: np.ndarray, end: float, subject_days: 
         sum(s.breaches for s in by_family.values()), sum(s.detected for s in by_family.values()),
         np.array([x for s in by_family.values() for x in s.latencies_s]), subject_days,
     )
-    return Scorecard(overall, by_family, equipment, unmonitored, alert_verdicts, truth_verdicts)
+    incidents = _score_incidents(a, a_verdict == "true", a_truth, t_start, overall, rules)
+    return Scorecard(overall, by_family, equipment, unmonitored, incidents, alert_verdicts, truth_verdicts)
 
 
 _CATEGORY_CODE = {Category.BREACH: 0, Category.EQUIPMENT: 1, Category.UNMONITORED: 2, Category.INFO: 3}
@@ -419,6 +451,73 @@ def _score_unmonitored(
         hours_caught=float(caught.sum() / 3600.0),
         alerts=len(mine),
         alerts_true=int(named_by.sum()),
+    )
+
+
+def incident_of(key: np.ndarray, start: np.ndarray, stop: np.ndarray, window_s: float) -> np.ndarray:
+    """Each alert's incident number (0, 1, ...): alerts of the same ``key`` chained together
+    when one starts no later than ``window_s`` after the latest end of those before it."""
+    if len(key) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((start, key))
+    k, s, e = key[order], start[order], stop[order]
+    new_key = np.concatenate(([True], k[1:] != k[:-1]))
+    # The running latest end, restarted at each key: each key's ends are lifted above every
+    # earlier key's, so one cumulative maximum serves them all.
+    segment = np.cumsum(new_key) - 1
+    lift = float(e.max() - e.min()) + 1.0
+    latest = np.maximum.accumulate(e + segment * lift) - segment * lift
+    new = new_key.copy()
+    new[1:] |= s[1:] > latest[:-1] + window_s
+    incident = np.empty(len(key), dtype=np.int64)
+    incident[order] = np.cumsum(new) - 1
+    return incident
+
+
+def _score_incidents(
+    a: _Alerts, true: np.ndarray, a_truth: np.ndarray, t_start: np.ndarray, overall: FamilyScore, rules: ScoringRules,
+) -> IncidentScore:
+    start, stop = a.event_time, a.hi - rules.tolerance_after_s  # the alert's own span
+    breach = np.flatnonzero(a.category == _BREACH)
+    key = (a.subject[breach].astype(np.int64) << 8) | a.family[breach]
+    incident = incident_of(key, start[breach], stop[breach], rules.incident_window_s)
+    n = int(incident.max()) + 1 if len(incident) else 0
+    true_here = true[breach]
+    true_alerts = np.bincount(incident, weights=true_here, minlength=n)
+    is_true = true_alerts > 0
+    # Latency: the first raise of a true incident's true alerts, from the earliest breach they matched.
+    t_in = incident[true_here]
+    first_raise = np.full(n, np.inf)
+    np.minimum.at(first_raise, t_in, a.raised_at[breach][true_here])
+    began = np.full(n, np.inf)
+    np.minimum.at(began, t_in, t_start[a_truth[breach][true_here]])
+    latency = first_raise[is_true] - began[is_true]
+    family_of_incident = np.zeros(n, dtype=np.int64)
+    family_of_incident[incident] = a.family[breach]
+    by_family = {
+        family: {"incidents": int((family_of_incident == code).sum()), "true": int((is_true & (family_of_incident == code)).sum())}
+        for code, family in enumerate(FAMILIES)
+    }
+    items = np.flatnonzero(a.category != _CATEGORY_CODE[Category.INFO])
+    group = np.where(a.category[items] == _BREACH, a.family[items], 16 + a.category[items].astype(np.int64))
+    item_incidents = len(np.unique(incident_of(
+        (a.subject[items].astype(np.int64) << 8) | group, start[items], stop[items], rules.incident_window_s,
+    )))
+    genuine = overall.breaches
+    return IncidentScore(
+        incidents=n,
+        true=int(is_true.sum()),
+        false=n - int(is_true.sum()),
+        precision=float(is_true.sum() / n) if n else None,
+        recall=overall.recall,
+        latency_median_s=float(np.median(latency)) if len(latency) else None,
+        latency_p95_s=float(np.percentile(latency, 95)) if len(latency) else None,
+        redundant_alerts=int(true_here.sum()) - int(is_true.sum()),
+        by_family=by_family,
+        items=len(items),
+        item_incidents=item_incidents,
+        items_per_genuine_breach=len(items) / genuine if genuine else None,
+        item_incidents_per_genuine_breach=item_incidents / genuine if genuine else None,
     )
 
 

@@ -13,15 +13,20 @@ STANDARD = (seeds_dir() / "policies" / "standard.toml").read_text()
 
 
 def test_the_two_shipped_policies_load_and_differ_where_they_should() -> None:
-    assert available_policies() == ["naive", "standard"]
+    assert available_policies() == ["naive", "reference", "standard"]
     naive, standard = load_policy("naive"), load_policy("standard")
     assert (naive.track_conditions, naive.inhibit, naive.curfew_grace_s, naive.never_heard_intervals) == (False, False, 0.0, 0.0)
     assert (standard.track_conditions, standard.inhibit) == (True, True)
     assert standard.curfew_grace_s > 0 and standard.never_heard_intervals > 1
+    # Today's centre: episodes (repeated raw events folded), but no grace, confirmation or inhibition.
+    reference = load_policy("reference")
+    assert (reference.track_conditions, reference.inhibit) == (True, False)
+    assert (reference.curfew_grace_s, reference.tamper_confirm_s, reference.zone_exit_fold_s) == (0.0, 0.0, 0.0)
+    assert (reference.zone_consecutive_fixes, reference.alcohol_confirm_readings, reference.zone_use_accuracy) == (1, 1, False)
 
 
 def test_unknown_name_lists_the_choices() -> None:
-    with pytest.raises(ParamsError, match=r"unknown policy 'lenient' \(choose from naive, standard\)"):
+    with pytest.raises(ParamsError, match=r"unknown policy 'lenient' \(choose from naive, reference, standard\)"):
         load_policy("lenient")
 
 

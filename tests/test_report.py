@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sim.report import format_scorecard, write_report
+from sim.report import format_incidents, format_scorecard, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored")
@@ -43,6 +43,12 @@ def policy(overall: dict[str, Any], by_family: dict[str, Any], daily_category: d
             "equipment": {"alerts": 10, "real": 7, "unexplained": 3},
             "unmonitored": {"devices": 2, "device_hours": 96.0, "named": named, "hours_to_name_median": hours_to_name,
                             "hours_caught": hours_caught, "alerts": named, "alerts_true": named},
+            "incidents": {"incidents": overall["true"] + 3, "true": overall["true"] // 2, "false": overall["true"] - overall["true"] // 2 + 3,
+                          "precision": 0.5, "recall": overall["recall"], "latency_median_s": overall["latency_median_s"],
+                          "latency_p95_s": overall["latency_p95_s"], "redundant_alerts": overall["true"] - overall["true"] // 2,
+                          "by_family": {}, "items": overall["alerts"] + 10, "item_incidents": overall["true"] + 5,
+                          "items_per_genuine_breach": (overall["alerts"] + 10) / overall["breaches"] if overall["breaches"] else None,
+                          "item_incidents_per_genuine_breach": None},
         },
         "daily": {"by_category": daily_category, "by_kind": daily_kind},
         "latencies_s": latencies,
@@ -198,7 +204,9 @@ def test_the_scorecard_table_has_each_policy_and_the_ratio(results: dict[str, An
 
 def test_each_policy_has_a_family_table(results: dict[str, Any], tmp_path: Path) -> None:
     _, page = render(results, tmp_path)
-    naive, standard = page.tables[1], page.tables[2]
+    incidents, naive, standard = page.tables[1], page.tables[2], page.tables[3]
+    assert [row[0] for row in incidents] == ["policy", "naive", "standard"]
+    assert incidents[0][3] == "incident precision" and incidents[1][3] == "50.0%"
     for table in (naive, standard):
         assert [row[0] for row in table] == ["family", "overall", "curfew", "tamper", "exclusion"]
     exclusion = naive[4]
@@ -261,6 +269,13 @@ def test_format_scorecard(results: dict[str, Any]) -> None:
     end = header.index("precision") + len("precision")
     assert [line[:end].endswith(value) for line, value in zip(lines[2:], ("40.0%", "80.0%", "2.00x"))] == [True] * 3
     assert lines[4].rstrip().endswith("-") and len(lines[4].rstrip()) == len(lines[2].rstrip())
+
+
+def test_format_incidents_has_a_row_per_policy(results: dict[str, Any]) -> None:
+    lines = format_incidents(results).splitlines()
+    assert len(lines) == 4  # two header lines, two policies
+    # naive: 24 true alerts -> 27 incidents, 12 true, 50%, 12 redundant; 70 items, 70 / 30 per genuine breach
+    assert lines[2].split() == ["naive", "27", "12", "50.0%", "60.0", "12", "70", "2.3", "-"]
 
 
 def test_format_scorecard_shows_none_as_a_dash(empty: dict[str, Any]) -> None:

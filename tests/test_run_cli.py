@@ -32,9 +32,10 @@ def run_folder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_a_run_prints_the_scorecard_for_both_default_policies_and_their_ratio(run_folder: tuple[Path, str]) -> None:
     out, printed = run_folder
     lines = printed.splitlines()
-    assert any(line.lstrip().startswith("naive") for line in lines)
+    assert any(line.lstrip().startswith("reference") for line in lines)
     assert any(line.lstrip().startswith("standard") for line in lines)
-    assert any("standard/naive" in line for line in lines)
+    assert any("standard/reference" in line for line in lines)
+    assert any("incidents" in line for line in lines)  # the incident table's header
     assert f"to {out}" in lines[-1]
 
 
@@ -43,7 +44,7 @@ def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(r
     results = json.loads((out / "results.json").read_text())
     assert (results["schema"], results["schema_version"]) == ("tagsim-results", 1)
     assert results["scenario"]["name"] == "smoke" and results["scenario"]["subjects"] == 60
-    assert set(results["policies"]) == {"naive", "standard"}
+    assert set(results["policies"]) == {"reference", "standard"}
     alerts = list(csv.DictReader((out / "alerts.csv").open()))
     for name, policy in results["policies"].items():
         overall = policy["scorecard"]["overall"]
@@ -53,10 +54,14 @@ def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(r
         assert overall["true"] + overall["false"] == overall["alerts"]
         assert sum(policy["daily"]["by_category"]["breach"]) == overall["alerts"]
         assert overall["alerts_per_subject_day"] == pytest.approx(overall["alerts"] / 60)
-    ratio = results["comparison"]["standard/naive"]["alerts_per_subject_day"]
-    naive = results["policies"]["naive"]["scorecard"]["overall"]["alerts_per_subject_day"]
+        incidents = policy["scorecard"]["incidents"]
+        assert incidents["true"] + incidents["false"] == incidents["incidents"] <= overall["alerts"]
+        assert incidents["items"] == sum(a["policy"] == name and a["category"] != "info" for a in alerts)
+        assert policy["detector"]["records"] > 0
+    ratio = results["comparison"]["standard/reference"]["alerts_per_subject_day"]
+    reference = results["policies"]["reference"]["scorecard"]["overall"]["alerts_per_subject_day"]
     standard = results["policies"]["standard"]["scorecard"]["overall"]["alerts_per_subject_day"]
-    assert ratio == pytest.approx(standard / naive)
+    assert ratio == pytest.approx(standard / reference)
 
 
 def test_truth_csv_has_a_verdict_from_each_policy_for_every_interval(run_folder: tuple[Path, str]) -> None:
@@ -64,7 +69,7 @@ def test_truth_csv_has_a_verdict_from_each_policy_for_every_interval(run_folder:
     results = json.loads((out / "results.json").read_text())
     rows = list(csv.DictReader((out / "truth.csv").open()))
     assert len(rows) == sum(k["intervals"] for k in results["world"]["truth"].values()) > 0
-    for name in ("naive", "standard"):
+    for name in ("reference", "standard"):
         for row in rows:
             verdict, latency = row[f"verdict_{name}"], row[f"latency_s_{name}"]
             if row["family"]:
@@ -137,7 +142,7 @@ def test_with_no_arguments_the_installed_command_runs_smoke_and_prints_the_score
     done = subprocess.run([str(tagsim) if tagsim.exists() else "tagsim", "run"], cwd=tmp_path, capture_output=True,
                           text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    assert "standard/naive" in done.stdout and "out/smoke" in done.stdout
+    assert "standard/reference" in done.stdout and "out/smoke" in done.stdout
     assert done.stderr == ""  # no progress bar when stderr is not a terminal
     results = json.loads((tmp_path / "out" / "smoke" / "results.json").read_text())
     assert results["scenario"]["subjects"] == 500 and results["scenario"]["days"] == 2.0

@@ -17,6 +17,7 @@ import pytest
 from sim.detector.alerts import Alert, AlertKind, Category, Severity
 from sim.score import (
     FAMILIES,
+    incident_of,
     Scorecard,
     ScoringRules,
     ScoringRulesError,
@@ -31,6 +32,7 @@ SUBJECT_DAYS = 4.0  # two subjects for two days
 RULES = ScoringRules(
     tolerance_before_s=900.0, tolerance_after_s=1800.0, horizon_s=7200.0,
     min_breach_s={"curfew": 600.0, "tamper": 0.0, "exclusion": 60.0, "alcohol": 0.0, "charging": 0.0},
+    incident_window_s=3600.0,
 )
 CATEGORY = {
     AlertKind.MAINS_LOST: Category.EQUIPMENT, AlertKind.BACKUP_BATTERY_LOW: Category.EQUIPMENT,
@@ -374,7 +376,7 @@ def test_to_dict_is_plain_json_with_the_same_numbers_and_no_lists() -> None:
     )
     card = score(alerts, t, END, SUBJECT_DAYS, RULES)
     d = json.loads(json.dumps(card.to_dict(), allow_nan=False))
-    assert set(d) == {"overall", "by_family", "equipment", "unmonitored"}
+    assert set(d) == {"overall", "by_family", "equipment", "unmonitored", "incidents"}
     assert list(d["by_family"]) == list(FAMILIES)
     assert d["overall"]["precision"] == 0.5 and d["overall"]["latency_median_s"] == 600.0
     assert d["by_family"]["curfew"]["detected"] == 1 and d["by_family"]["alcohol"]["recall"] is None
@@ -609,3 +611,42 @@ def test_rules_built_in_code_are_checked_too() -> None:
         ScoringRules(900.0, 1800.0, -1.0, dict(RULES.min_breach_s))
     with pytest.raises(ValueError, match="min_breach_s.tamper: must not be negative"):
         ScoringRules(900.0, 1800.0, 7200.0, {**RULES.min_breach_s, "tamper": -1.0})
+
+
+# --- incidents --------------------------------------------------------------------------------
+
+
+def test_a_flood_about_one_breach_is_one_true_incident_and_redundant_items() -> None:
+    """100 exclusion alerts over one 2 h visit: one true incident, 99 redundant alerts."""
+    t = truth((1, 12, TruthKind.IN_EXCLUSION_ZONE, H(10), H(12)))
+    flood = [alert(AlertKind.EXCLUSION_ZONE, H(10) + 72 * i, H(10) + 72 * i + 30, H(10) + 72 * i + 60, device=12) for i in range(100)]
+    card = score(numbered(*flood), t, END, SUBJECT_DAYS, RULES)
+    assert (card.overall.alerts, card.overall.true, card.overall.precision) == (100, 100, 1.0)
+    inc = card.incidents
+    assert (inc.incidents, inc.true, inc.false, inc.precision, inc.redundant_alerts) == (1, 1, 0, 1.0, 99)
+    assert (inc.items, inc.item_incidents, inc.items_per_genuine_breach, inc.item_incidents_per_genuine_breach) == (100, 1, 100.0, 1.0)
+    assert inc.latency_median_s == 30.0 and inc.recall == card.overall.recall == 1.0
+    assert inc.by_family["exclusion"] == {"incidents": 1, "true": 1}
+
+
+def test_alerts_group_within_the_window_and_split_beyond_it_by_subject_and_family() -> None:
+    t = truth((1, 0, TruthKind.ABSENT_IN_CURFEW, H(20), H(21)))
+    alerts = numbered(
+        alert(AlertKind.CURFEW_ABSENCE, H(20), H(20) + 600, H(21)),
+        alert(AlertKind.CURFEW_MISSED, H(21.5), H(21.5)),  # within an hour of the first's end: the same incident
+        alert(AlertKind.CURFEW_ABSENCE, H(23), H(23) + 600, H(23.1)),  # 1.5 h after the latest end: a new one, false
+        alert(AlertKind.STRAP_TAMPER, H(20), H(20) + 900, H(20.1)),  # another family: its own incident, false
+        alert(AlertKind.CURFEW_ABSENCE, H(20), H(20) + 600, H(21), subject=2, device=20),  # another subject
+        alert(AlertKind.MAINS_LOST, H(20), H(20)),  # equipment: an item, not a breach incident
+    )
+    inc = score(alerts, t, END, SUBJECT_DAYS, RULES).incidents
+    assert (inc.incidents, inc.true, inc.false) == (4, 1, 3)
+    assert (inc.items, inc.item_incidents, inc.items_per_genuine_breach) == (6, 5, 6.0)
+
+
+def test_incident_of_chains_on_the_latest_end_not_the_previous_alert() -> None:
+    key = np.array([1, 1, 1, 2, 1])
+    start = np.array([0.0, 10.0, 500.0, 0.0, 5000.0])
+    stop = np.array([400.0, 20.0, 600.0, 10.0, 5000.0])
+    # The second ends early, but the first's end (400) still reaches the third (500) within 100 s.
+    assert incident_of(key, start, stop, 100.0).tolist() == [0, 0, 0, 2, 1]
