@@ -143,7 +143,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from sim.policies import load_policy
-        from sim.report import format_incidents, format_scorecard
+        from sim.calibration.published import load_calibration
+        from sim.report import format_calibration, format_incidents, format_scorecard
         from sim.run import run as run_all
         from sim.run import write_outputs
         from sim.score import load_scoring_rules
@@ -156,6 +157,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         if len({p.name for p in policies}) != len(policies):
             raise CliError("two of the policies share a name: give each policy file its own name")
         rules = load_scoring_rules()
+        load_calibration()  # a broken figures file fails now, not after the run
         out = args.out or Path("out") / scenario.name
         _writable_folder(out)
         with _progress(scenario) as progress:
@@ -164,6 +166,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         print(format_scorecard(written))
         print()
         print(format_incidents(written))
+        print()
+        print(format_calibration(written))
         print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
         return 0
 

@@ -132,6 +132,26 @@ def format_incidents(results: dict[str, Any]) -> str:
     return _aligned([("policy", "")] + [c.head for c in _INCIDENTS], _incident_rows(results))
 
 
+def format_calibration(results: dict[str, Any]) -> str:
+    """The calibration table as aligned plain text: a row per published figure, then for each
+    policy tagsim's figure on the same definition and the ratio tagsim / published."""
+    heads, rows = _calibration_table(results)
+    return _aligned([("published figure", ""), ("", "published"), *((name, what) for name, what in heads)], rows)
+
+
+def _calibration_table(results: dict[str, Any]) -> tuple[list[tuple[str, str]], list[list[str]]]:
+    names = list(results["policies"])
+    heads = [h for name in names for h in ((name, "tagsim"), ("", "ratio"))]
+    rows = []
+    for row in (results.get("calibration") or {}).get("figures", []):
+        fmt = _fixed(3) if row["measure"] == "alerts_per_person_day" else _pct
+        cells = [row["name"], fmt(row["published"])]
+        for name in names:
+            cells += [fmt(row["tagsim"].get(name)), _ratio(row["ratio"].get(name))]
+        rows.append(cells)
+    return heads, rows
+
+
 def _aligned(heads: list[tuple[str, str]], rows: list[list[str]]) -> str:
     widths = [max(len(h[0]), len(h[1]), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
 
@@ -166,6 +186,14 @@ def _scorecard_html(results: dict[str, Any]) -> str:
     n_policies = len(results["policies"])
     return _table(["policy"] + [c.title for c in _SCORECARD], _scorecard_rows(results),
                   lambda i: "ratio" if i >= n_policies else "")
+
+
+def _calibration_html(results: dict[str, Any]) -> str:
+    heads, rows = _calibration_table(results)
+    sources = [row["source"] for row in (results.get("calibration") or {}).get("figures", [])]
+    table = _table(["published figure", "published", *(f"{a} {b}".strip() for a, b in heads)], rows)
+    notes = "".join(f"<li>{_e(row[0])}: {_e(source)}</li>" for row, source in zip(rows, sources, strict=True))
+    return table + (f'<ul class="note">{notes}</ul>' if notes else "")
 
 
 def _incidents_html(results: dict[str, Any]) -> str:
@@ -361,6 +389,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         _scorecard_html(results),
         "<h2>Incidents</h2>",
         _incidents_html(results),
+        "<h2>Calibration: against the published record</h2>",
+        _calibration_html(results),
         "<h2>By family</h2>",
         *(_family_html(name, policy) for name, policy in policies.items()),
     ]

@@ -24,6 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from sim.cycles import without_cycle_collection
+from sim.calibration.measures import measures
+from sim.calibration.published import load_calibration
+from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
 from sim.detector.batch import feed_batch
 from sim.detector.engine import Detector, DetectorStats
@@ -136,12 +139,23 @@ def results(result: RunResult) -> dict:
                   "truth": truth_kinds},
         "policies": policies,
         "comparison": {},
+        "calibration": _calibration(result),
     }
     for baseline in ("reference", "naive"):
         if "standard" in policies and baseline in policies:
             out["comparison"][f"standard/{baseline}"] = _ratios(result.policies["standard"].scorecard,
                                                                 result.policies[baseline].scorecard)
     return out
+
+
+def _calibration(result: RunResult) -> dict:
+    calibration = load_calibration()
+    kind_of_device = {f.device: f.kind for case in result.world.cases for f in case.devices}
+    subject_days = result.scenario.subjects * result.scenario.days
+    by_policy = {name: measures(p.alerts, p.scorecard.alerts, kind_of_device, subject_days)
+                 for name, p in result.policies.items()}
+    low, high = calibration.alerts_per_person_day
+    return {"bounds": {"alerts_per_person_day": [low, high]}, "figures": calibration_rows(calibration, by_policy)}
 
 
 def _policy_results(run: PolicyRun, days: int) -> dict:

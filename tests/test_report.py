@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sim.report import format_incidents, format_scorecard, write_report
+from sim.report import format_calibration, format_incidents, format_scorecard, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored")
@@ -289,3 +289,18 @@ def test_latencies_spread_wide_still_plot(results: dict[str, Any], tmp_path: Pat
     _, page = render(results, tmp_path)
     (src,) = page.figures["latency"]["img"]
     assert png(src).startswith(PNG_SIGNATURE)
+
+
+def test_the_calibration_table_puts_each_published_figure_beside_each_policy(results: dict[str, Any], tmp_path: Path) -> None:
+    results["calibration"] = {"bounds": {"alerts_per_person_day": [0.3, 1.25]}, "figures": [
+        {"name": "US average", "measure": "alerts_per_person_day", "published": 1.25, "source": "testimony",
+         "tagsim": {"naive": 2.5, "standard": 0.5}, "ratio": {"naive": 2.0, "standard": 0.4}},
+        {"name": "Arizona (up to)", "measure": "false_share", "published": 0.7, "source": "Armstrong and Freeman",
+         "tagsim": {"naive": None, "standard": 0.35}, "ratio": {"naive": None, "standard": 0.5}},
+    ]}
+    lines = format_calibration(results).splitlines()
+    assert lines[2].split() == ["US", "average", "1.250", "2.500", "2.00x", "0.500", "0.40x"]
+    assert lines[3].split() == ["Arizona", "(up", "to)", "70.0%", "-", "-", "35.0%", "0.50x"]
+    text, page = render(results, tmp_path)
+    assert "Armstrong and Freeman" in text
+    assert [row[0] for row in page.tables[1 + 1]] == ["published figure", "US average", "Arizona (up to)"]

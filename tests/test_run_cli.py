@@ -58,6 +58,9 @@ def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(r
         assert incidents["true"] + incidents["false"] == incidents["incidents"] <= overall["alerts"]
         assert incidents["items"] == sum(a["policy"] == name and a["category"] != "info" for a in alerts)
         assert policy["detector"]["records"] > 0
+    volume = next(r for r in results["calibration"]["figures"] if r["measure"] == "alerts_per_person_day")
+    items = sum(a["policy"] == "reference" and a["category"] != "info" for a in alerts)
+    assert volume["tagsim"]["reference"] == pytest.approx(items / 60)  # every operator-facing alert, per subject-day
     ratio = results["comparison"]["standard/reference"]["alerts_per_subject_day"]
     reference = results["policies"]["reference"]["scorecard"]["overall"]["alerts_per_subject_day"]
     standard = results["policies"]["standard"]["scorecard"]["overall"]["alerts_per_subject_day"]
