@@ -40,7 +40,7 @@ class Policy:
     zone_exit_fold_s: float
     go_outside_s: float
     go_outside_grace_s: float
-    charge_window_s: float  # 0: the rule is off
+    charge_period_s: float  # a charge must be seen in each such period from midnight (a day); 0: the rule is off
     alcohol_threshold_mg_dl: float
     alcohol_confirm_readings: int
     reboot_inhibit_s: float

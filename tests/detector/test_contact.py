@@ -27,7 +27,7 @@ def pinned(name: str = "standard", **changes: float) -> object:
     figures = dict(
         no_contact_base_unit_intervals=SILENT_UNIT / UNIT_EVERY, no_contact_gps_intervals=SILENT_GPS / GPS_EVERY,
         never_heard_intervals=NEVER_HEARD / UNIT_EVERY if name == "standard" else 0.0,
-        outage_min_units=OUTAGE_UNITS, outage_window_s=OUTAGE_WINDOW, charge_window_s=0.0,
+        outage_min_units=OUTAGE_UNITS, outage_window_s=OUTAGE_WINDOW, charge_period_s=0.0,
     )
     figures.update(changes)
     return dataclasses.replace(load_policy(name), **figures)

@@ -19,7 +19,7 @@ from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, G
 # The figures these tests depend on, pinned so a change to the shipped policy files does not move them.
 STANDARD = replace(
     load_policy("standard"), track_conditions=True, inhibit=True, zone_use_accuracy=True, zone_consecutive_fixes=3,
-    go_outside_s=600.0, go_outside_grace_s=600.0, charge_window_s=H(24), no_contact_gps_intervals=6.0,
+    go_outside_s=600.0, go_outside_grace_s=600.0, charge_period_s=H(24), no_contact_gps_intervals=6.0,
     zone_exit_fold_s=0.0,  # closing on confirmation alone here; the fold window has tests of its own
 )
 NAIVE = replace(load_policy("naive"), track_conditions=False, zone_use_accuracy=False, zone_consecutive_fixes=1)
@@ -429,17 +429,22 @@ def test_naive_status_problems_are_one_alert_each() -> None:
 NOT_CHARGING = AlertKind.NOT_CHARGING
 
 
-def test_not_charging_is_raised_by_the_timer_each_window() -> None:
+# Each day (from midnight) is judged once it is over and the tag's silence threshold (six
+# 10-minute uploads, an hour) more has passed.
+JUDGED = H(1)
+
+
+def test_not_charging_is_raised_for_each_day_heard_without_a_charge() -> None:
     tl = gps_timeline()
-    status(tl, H(1), 0)  # heard, never charging (fitted at 0)
-    tl.run(H(24) - 1)
+    status(tl, H(1), 0)  # heard on day 0, never charging
+    tl.run(H(24) + JUDGED - 1)
     assert tl.summary(NOT_CHARGING) == []
-    tl.run(H(49))
-    # One alert a window; each dates from the last charge seen (here the fitting), as the condition does.
+    status(tl, H(30), 0)  # and on day 1
+    tl.run(H(72))
     assert tl.summary(NOT_CHARGING) == [
-        ("not-charging", "breach", 0.0, H(24), H(24)),
-        ("not-charging", "breach", 0.0, H(48), H(48)),
-    ]
+        ("not-charging", "breach", 0.0, H(24) + JUDGED, H(24) + JUDGED),
+        ("not-charging", "breach", H(24), H(48) + JUDGED, H(48) + JUDGED),
+    ]  # day 2: not heard, so nothing to say about its charging (its silence is the contact rule's)
 
 
 def test_not_charging_needs_the_tag_heard() -> None:
@@ -448,39 +453,32 @@ def test_not_charging_needs_the_tag_heard() -> None:
     assert tl.summary(NOT_CHARGING) == []
 
 
-def test_charging_daily_raises_nothing() -> None:
+def test_charging_every_evening_at_varying_hours_raises_nothing() -> None:
+    """The old 24-hour window fired here (18:00, then 23:00 next day: 29 h apart): wearers
+    who charge every evening, not at the same hour, keep the daily rule (issue 11)."""
     tl = gps_timeline()
-    for hour in (20, 43, 66):
+    for hour in (18, 24 + 23, 48 + 19):
         status(tl, H(hour), GPS_CHARGING)
     tl.run(H(80))
     assert tl.summary(NOT_CHARGING) == []
 
 
-def test_charging_restarts_the_window() -> None:
+def test_a_day_without_a_charge_between_days_with_one_is_raised() -> None:
     tl = gps_timeline()
-    status(tl, H(10), GPS_CHARGING)
-    tl.run(H(34) - 1)
-    assert tl.summary(NOT_CHARGING) == []
-    tl.run(H(34) + 1)  # a full window after the last charge (a deadline fires once time moves past it)
-    assert tl.summary(NOT_CHARGING) == [("not-charging", "breach", H(10), H(34), H(34))]
-    status(tl, H(40), GPS_CHARGING)
-    tl.run(H(70))
-    assert tl.summary(NOT_CHARGING) == [
-        ("not-charging", "breach", H(10), H(34), H(34)),
-        ("not-charging", "breach", H(40), H(64), H(64)),
-    ]
+    status(tl, H(20), GPS_CHARGING)
+    status(tl, H(24 + 12), 0)  # day 1: heard, no charge
+    status(tl, H(48 + 20), GPS_CHARGING)
+    tl.run(H(80))
+    assert tl.summary(NOT_CHARGING) == [("not-charging", "breach", H(24), H(48) + JUDGED, H(48) + JUDGED)]
 
 
-def test_a_late_charging_status_does_not_move_the_last_charge_back() -> None:
+def test_a_late_charging_status_counts_for_its_own_day() -> None:
     tl = gps_timeline()
-    status(tl, H(1), 0)
+    status(tl, H(22), 0)
+    status(tl, H(24) + 600, GPS_CHARGING, event_time=H(23))  # store-and-forward: day 0's charge, arriving on day 1
     status(tl, H(30), GPS_CHARGING)
-    status(tl, H(31), GPS_CHARGING, event_time=H(28))  # store-and-forward: an older charge, within allowed lateness
-    tl.run(H(60))
-    assert tl.summary(NOT_CHARGING) == [
-        ("not-charging", "breach", 0.0, H(24), H(24)),
-        ("not-charging", "breach", H(30), H(54), H(54)),
-    ]
+    tl.run(H(49))
+    assert tl.summary(NOT_CHARGING) == []
 
 
 BATTERY_KINDS = (AlertKind.GPS_BATTERY_LOW, AlertKind.GPS_BATTERY_FLAT, AlertKind.NO_CONTACT)

@@ -21,7 +21,7 @@ AWAY_ZONE = Zone(2, False, 51.51, -0.1, 300.0)
 
 def policy() -> object:
     return dataclasses.replace(
-        load_policy("standard"), never_heard_intervals=0.0, charge_window_s=0.0, no_contact_base_unit_intervals=999,
+        load_policy("standard"), never_heard_intervals=0.0, charge_period_s=0.0, no_contact_base_unit_intervals=999,
         no_contact_gps_intervals=999, no_contact_alcohol_intervals=999, zone_consecutive_fixes=3, zone_use_accuracy=False,
         alcohol_confirm_readings=2, tamper_confirm_s=900.0,
     )

@@ -10,8 +10,8 @@ arrive after newer ones (an upload held, then resent) are judged on their
 own: a confirmed visit among them that no alert covers is raised late, with
 its own times. Inclusion zones apply only inside curfew windows. No fix
 while moving for the go-outside time plus its grace is a breach; a low
-battery is equipment; a strap opening is a breach; no charging seen in a
-charge window is a breach of the charging condition.
+battery is equipment; a strap opening is a breach; a day in which the tag
+was heard but no charging was seen is a breach of the charging condition.
 
 Under a policy that tracks nothing, every fix on the wrong side of a zone and
 every status that reports a problem is an alert.
@@ -97,13 +97,15 @@ class GpsRule:
         self._visits: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self._newest_status: dict[int, float] = {}  # device -> event time of the newest status applied
         self._no_fix_since: dict[int, float] = {}
-        self._last_charge: dict[int, float] = {}
-        if det.policy.charge_window_s > 0:
+        self._charged_in: dict[int, set[int]] = {}  # device -> periods (numbered from the epoch) a charge was seen in
+        period = det.policy.charge_period_s
+        if period > 0:
             for device in det.devices.values():
                 if device.fitted.kind is DeviceKind.GPS_TAG:
-                    since = max(device.fitted.installed_at, det.now)  # charging before the start went unseen
-                    self._last_charge[device.fitted.device] = since
-                    det.timers.at(since + det.policy.charge_window_s, self._charge_due, device)
+                    # The first whole period: charging before the start, or before fitting, went unseen.
+                    first = math.ceil(max(device.fitted.installed_at, det.now) / period)
+                    self._charged_in[device.fitted.device] = set()
+                    det.timers.at(self._charge_judged_at(device, first), self._charge_due, (device, first))
 
     # --- fixes ---------------------------------------------------------------------
 
@@ -292,8 +294,8 @@ class GpsRule:
     def on_status(self, device: DeviceState, r: Telemetry) -> None:
         det = self.det
         flags, subject, dev = r.flags, device.case.subject, device.fitted.device
-        if flags & GPS_CHARGING:  # a late status about an older charge must not move the last charge back
-            self._last_charge[dev] = max(self._last_charge.get(dev, r.event_time), r.event_time)
+        if flags & GPS_CHARGING and det.policy.charge_period_s > 0:  # a late status still counts for its own day
+            self._charged_in.setdefault(dev, set()).add(int(r.event_time // det.policy.charge_period_s))
         if r.event_time < self._newest_status.get(dev, -math.inf):
             return  # older than the state already known: it cannot open or close a condition now
         self._newest_status[dev] = r.event_time
@@ -328,15 +330,21 @@ class GpsRule:
         alert = det.book.new(device.case.subject, device.fitted.device, kind, category, severity, r.event_time if began is None else began)
         det.book.raise_(key, alert, det.now, note)
 
-    def _charge_due(self, device: DeviceState) -> None:
-        det, window = self.det, self.det.policy.charge_window_s
-        last = self._last_charge[device.fitted.device]
-        # Compared with the due time itself: re-subtracting could fall a rounding short and loop.
-        due = last + window
-        if det.now < due:
-            det.timers.at(due, self._charge_due, device)
-            return
-        if device.last_heard is not None:
-            alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, last)
-            det.book.raise_(None, alert, det.now, f"no charging seen for {(det.now - last) / 3600:.1f} h")
-        det.timers.at(det.now + window, self._charge_due, device)
+    def _charge_judged_at(self, device: DeviceState, period: int) -> float:
+        """A period is judged once it is over and the tag's silence threshold more has passed:
+        by then its last upload is in, or the tag is silent (a silence of its own)."""
+        assert device.silent_after is not None
+        return (period + 1) * self.det.policy.charge_period_s + device.silent_after
+
+    def _charge_due(self, arg: tuple[DeviceState, int]) -> None:
+        """The published rule, "charge at least one hour a day" (gov.uk): a day (a period from
+        midnight) in which the tag was heard but no charging was seen is a breach of it."""
+        device, period = arg
+        det, length = self.det, self.det.policy.charge_period_s
+        charged = self._charged_in[device.fitted.device]
+        start = period * length
+        if period not in charged and device.last_heard is not None and device.last_heard >= start:
+            alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, start)
+            det.book.raise_(None, alert, det.now, f"no charging seen in the day from {start:.0f}")
+        charged.difference_update([p for p in charged if p <= period])
+        det.timers.at(self._charge_judged_at(device, period + 1), self._charge_due, (device, period + 1))
