@@ -9,7 +9,8 @@ protocol messages the firmware stubs emit, with the same timing rules:
   silent and TAG_RETURN at its next beacon (at once in curfew, else held for
   the next status check, a leave still open when curfew starts going then);
   STRAP_TAMPER when the tag's flag is first heard and TAMPER_CLEARED when it
-  goes, both at once; MAINS_LOST at once and MAINS_RESTORED held; on backup
+  goes (the strap closed and the latch acked: one beacon after the report, for
+  a cut made and mended out of range), both at once; MAINS_LOST at once and MAINS_RESTORED held; on backup
   battery past its hours the unit dies, hears and sends nothing, until mains
   returns;
 - GPS tag: fixes every fix interval while out, hourly at rest at home, every
@@ -95,9 +96,10 @@ class UnitInputs:
     mains_cuts: np.ndarray  # (n, 2)
 
 
-def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndarray]:
-    """The unit's messages, and when it was dead (battery run down on a mains cut)."""
-    p = params.base_unit
+def base_unit(inputs: UnitInputs, params: DeviceParams, rng: np.random.Generator) -> tuple[Outbox, np.ndarray]:
+    """The unit's messages, and when it was dead (battery run down on a mains cut); ``rng`` draws
+    the tag's beacon intervals where they matter (one for each tamper interval)."""
+    p, tag = params.base_unit, params.rf_tag
     backup_s = p.backup_battery_hours * HOUR_S
     status_times = np.arange(p.status_interval_s, inputs.end, p.status_interval_s)
     cuts = inputs.mains_cuts
@@ -123,13 +125,24 @@ def base_unit(inputs: UnitInputs, params: DeviceParams) -> tuple[Outbox, np.ndar
         if back < inputs.end:
             at_once = holds(inputs.curfews, back)
             events.add(BaseEventCode.TAG_RETURN, back, present=True, ready=back if at_once else next_status(back), violation=at_once)
-    for start, stop in inputs.tampers.tolist():
-        # The tag latches the flag until a beacon carrying it is acknowledged: a cut that begins
-        # and ends out of range is still reported when the tag is next heard, then cleared.
+    # The tag latches the flag until the unit acks a beacon carrying it (RfTag._on_ack): the unit
+    # hears it from the first beacon after a cut, on return if the tag was away then, and acks
+    # that beacon at once. The flag goes at the first beacon heard once the strap is closed again
+    # and the latch acked: as the strap closes, if the report came long before; else the beacon
+    # after the report, one interval on. A cut the unit hears before the flag has gone keeps it
+    # set: one report and one clear, however many cuts the tag latched while away.
+    after_report = rng.uniform(tag.beacon_interval_min_s, tag.beacon_interval_max_s, len(inputs.tampers))
+    flagged: list[tuple[float, float]] = []  # (reported, cleared) as the unit hears the flag
+    for (start, stop), beacon in zip(inputs.tampers.tolist(), after_report.tolist(), strict=True):
         heard = end_of(gone, start)
+        cleared = end_of(gone, max(stop, heard + beacon))
+        if flagged and heard <= flagged[-1][1]:
+            flagged[-1] = (flagged[-1][0], max(flagged[-1][1], cleared))
+        else:
+            flagged.append((heard, cleared))
+    for heard, cleared in flagged:
         if heard < inputs.end:
             events.add(BaseEventCode.STRAP_TAMPER, heard, present=True, ready=heard, tag_flags=TagFlags.STRAP_SEVERED)
-        cleared = max(heard, end_of(gone, stop))
         if cleared < inputs.end:
             events.add(BaseEventCode.TAMPER_CLEARED, cleared, present=True, ready=cleared)
     for start, stop in cuts.tolist():

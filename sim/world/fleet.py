@@ -98,7 +98,8 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             true_gone = away[away[:, 1] - away[:, 0] > params.base_unit.leave_time_s]
             true_gone = np.column_stack((true_gone[:, 0] + params.base_unit.leave_time_s, true_gone[:, 1]))
             gone = union(true_gone, spurious)
-            box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params)
+            box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params,
+                                         streams.subject(s, Use.BEACONS))
             blocked = union(blocked, dead)
         elif slot is Slot.GPS_TAG:
             assert battery is not None  # made above for every GPS wearer

@@ -31,6 +31,7 @@ class Use(IntEnum):
     ALCOHOL = 4
     FAULTS = 5
     LINK = 6  # then the device's slot
+    BEACONS = 7  # an RF tag's beacon intervals, where the fleet needs one
 
 
 class Streams:

@@ -8,7 +8,7 @@ import numpy as np
 
 from firmware_stubs.gps_tag import GpsTag
 from firmware_stubs.params import default_device_params
-from firmware_stubs.protocol import Ack, Frame, GpsFlags, GpsStatus, StreamDecoder, encode_frame
+from firmware_stubs.protocol import Ack, BaseEventCode, Frame, GpsFlags, GpsStatus, StreamDecoder, encode_frame
 from sim.world import devices as models
 from sim.world.intervals import EMPTY
 
@@ -86,3 +86,53 @@ def test_the_fleet_gps_tag_uploads_what_the_stub_does_through_flats_and_charges(
     assert not np.any(models.contains(battery.flat, times))
     assert all(GpsFlags.CHARGING in f for _, level, f in fleet if level == 0)
     assert {6000.0, 9000.0} <= set(times.tolist())
+
+
+# --- base unit: tamper latch -------------------------------------------------------------------
+
+TAG = DEFAULTS.rf_tag
+UNIT_END = 20_000.0
+
+
+def tamper_events(gone: list[tuple[float, float]], tampers: list[tuple[float, float]],
+                  seed: int = 1) -> tuple[list[float], list[float]]:
+    """STRAP_TAMPER and TAMPER_CLEARED event times from the unit's model: never in curfew, mains on."""
+    inputs = models.UnitInputs(DEVICE_ID + 1, UNIT_END, EMPTY, np.array(gone, dtype=float).reshape(-1, 2),
+                               np.array(tampers, dtype=float).reshape(-1, 2), EMPTY)
+    box, _ = models.base_unit(inputs, DEFAULTS, np.random.default_rng(seed))
+    codes = [(m.code, t) for t, m in zip(box.event_time, box.messages, strict=True)]
+    return ([t for c, t in codes if c is BaseEventCode.STRAP_TAMPER],
+            [t for c, t in codes if c is BaseEventCode.TAMPER_CLEARED])
+
+
+def test_a_cut_made_and_mended_out_of_range_clears_one_beacon_after_it_is_reported() -> None:
+    # The tag reports its latched flag on return; the unit acks that beacon and the tag clears
+    # its latch, so the next beacon (11 to 15 s on) is the first without it (RfTag._on_ack).
+    tampered, cleared = tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 3000.0)])
+    assert tampered == [5000.0]
+    assert len(cleared) == 1 and TAG.beacon_interval_min_s <= cleared[0] - 5000.0 <= TAG.beacon_interval_max_s
+
+
+def test_a_cut_shorter_than_a_beacon_at_home_clears_one_beacon_after_it_is_reported() -> None:
+    tampered, cleared = tamper_events(gone=[], tampers=[(6000.0, 6003.0)])
+    assert tampered == [6000.0]
+    assert len(cleared) == 1 and TAG.beacon_interval_min_s <= cleared[0] - 6000.0 <= TAG.beacon_interval_max_s
+
+
+def test_a_strap_clears_when_it_is_closed_again_if_its_latch_was_acked_long_before() -> None:
+    # Cut at home, mended at home: clear as the strap closes. Cut out of range, still cut on return,
+    # mended at home: reported on return, cleared as it closes. Cut at home, mended out of range:
+    # the latch was acked at home, so the first beacon heard on return carries no flag.
+    assert tamper_events(gone=[], tampers=[(6000.0, 9000.0)]) == ([6000.0], [9000.0])
+    assert tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 7000.0)]) == ([5000.0], [7000.0])
+    assert tamper_events(gone=[(1000.0, 5000.0)], tampers=[(500.0, 2000.0)]) == ([500.0], [5000.0])
+
+
+def test_cuts_the_unit_hears_as_one_are_one_tamper_and_one_clear() -> None:
+    # The tag latches one STRAP_SEVERED flag whatever happened while it was away; and a cut made
+    # again before the first one's clearing beacon keeps the flag set at the unit.
+    tampered, cleared = tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 2500.0), (3000.0, 3500.0)])
+    assert tampered == [5000.0] and len(cleared) == 1 and 5000.0 + TAG.beacon_interval_min_s <= cleared[0]
+    assert tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 3000.0), (5005.0, 6000.0)]) == ([5000.0], [6000.0])
+    # Apart by more than the clearing beacon: two pairs.
+    assert tamper_events(gone=[], tampers=[(6000.0, 7000.0), (8000.0, 9000.0)]) == ([6000.0, 8000.0], [7000.0, 9000.0])

@@ -269,7 +269,7 @@ def fleet_tampers(person: RfSubject, rng: np.random.Generator) -> tuple[np.ndarr
     away = person.away[person.away[:, 1] - person.away[:, 0] > UNIT.leave_time_s]
     gone = union(np.column_stack((away[:, 0] + UNIT.leave_time_s, away[:, 1])), spurious)
     box, _ = base_unit(UnitInputs(person.tag_id, END, curfew_windows(person.curfew, END), gone, person.strap_cut, EMPTY),
-                       DEVICES)
+                       DEVICES, rng)
     wires = [encode_frame(Frame(person.unit_id, seq, round(t * 1000), m))
              for seq, (t, m) in enumerate(zip(box.event_time, box.messages, strict=True))]
     delivery = deliver(wires, np.asarray(box.ready_at), LINK, UPLINK, EMPTY, rng)
@@ -326,3 +326,20 @@ def test_the_fleet_reports_a_strap_cut_while_away_on_return(strong: tuple[list[R
     for i in away_cuts(people):
         tamper, cleared = fleet_tampers(people[i], rng)
         assert len(tamper) == 1 and len(cleared) == 1, f"subject {i}: tamper {tamper}, cleared {cleared}"
+
+
+def test_a_strap_cut_while_away_is_cleared_about_one_beacon_after_its_report_at_both_fidelities(
+        strong: tuple[list[RfSubject], FullRun]) -> None:
+    # The report's beacon is acked and the tag clears its latch: the next beacon heard clears it
+    # at the unit. At full fidelity a lost beacon can add an interval; never less than one.
+    people, result = strong
+    rng = np.random.default_rng(SEED)
+    checked = 0
+    for i in away_cuts(people):
+        fleet = fleet_tampers(people[i], rng)
+        full = (result.subjects[i].strap_tampers, result.subjects[i].tampers_cleared)
+        for fidelity, (tamper, cleared), most in (("full", full, UNIT.leave_time_s), ("fleet", fleet, TAG.beacon_interval_max_s)):
+            where = f"subject {i} at {fidelity} fidelity: tamper {tamper}, cleared {cleared}"
+            assert TAG.beacon_interval_min_s <= cleared[0] - tamper[0] <= most, where
+        checked += 1
+    assert checked == SUBJECTS // 4
