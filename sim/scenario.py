@@ -117,9 +117,16 @@ class Routine:
     trip_distance_min_m: float
     trip_distance_max_m: float
     speed_m_s: float
+    tours_per_day: tuple[int, ...]  # on a day out, how many tours from home and back, drawn by the weights
+    tours_per_day_weights: tuple[float, ...]
+    zone_clearance_m: float  # a compliant tour's track keeps this far from every exclusion zone's edge
 
     def __post_init__(self) -> None:
         _share("", out_share_weekday=self.out_share_weekday, out_share_weekend=self.out_share_weekend)
+        if not self.tours_per_day or len(self.tours_per_day) != len(self.tours_per_day_weights):
+            raise ValueError("tours_per_day and tours_per_day_weights must be lists of the same, non-zero length")
+        if min(self.tours_per_day) < 1 or sum(self.tours_per_day_weights) <= 0:
+            raise ValueError("tours_per_day: each must be at least 1, and the weights must not all be 0")
         for low, high in (("leave_after_curfew_h_min", "leave_after_curfew_h_max"),
                           ("home_before_curfew_min_minutes", "home_before_curfew_max_minutes"),
                           ("trip_distance_min_m", "trip_distance_max_m"), ("day_starts_h", "day_ends_h")):

@@ -1,11 +1,13 @@
 """What each subject really does, day by day: trips out, late returns, missed nights,
 zone entries, strap removals, drinking and flat batteries.
 
-A compliant day: home through the curfew, perhaps out for part of the day,
-back before the curfew starts (weekends differ in how often they go out).
+A compliant day: home through the curfew, perhaps out for part of the day in
+one or more tours from home and back, each on a track clear of the subject's
+exclusion zones, home before the curfew starts (weekends differ in how often
+they go out).
 Traits bend it: a late returner now and then comes back after the curfew has
 started (minutes to hours, lognormal), a night misser stays out a whole
-night, a zone enterer's trip now and then ends inside an exclusion zone.
+night, a zone enterer's tour now and then ends inside an exclusion zone.
 Everything is drawn from the subject's own routine stream.
 """
 
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.scenario import Scenario
+from sim.scenario import Routine, Scenario
 from sim.world.draws import DAY_S, HOUR_S, MINUTE_S, episodes, lognormal, poisson_times
 from sim.world.population import Subject
 from sim.world.track import Trip
@@ -36,6 +38,31 @@ class Life:
     flat: np.ndarray  # (n, 2) GPS tag flat intervals (not charged)
 
 
+# Destinations drawn before a compliant wearer gives up on going out: a track clear of
+# every zone is found in a try or two, except for a home ringed by zones.
+_DESTINATION_TRIES = 20
+
+
+def clear_destination(subject: Subject, routine: Routine, rng: np.random.Generator) -> tuple[float, float] | None:
+    """A tour's destination whose straight track from home keeps ``zone_clearance_m`` from
+    every exclusion zone's edge; None if none is found."""
+    hx, hy = subject.home
+    for _ in range(_DESTINATION_TRIES):
+        bearing = rng.uniform(0.0, 2 * math.pi)
+        distance = rng.uniform(routine.trip_distance_min_m, routine.trip_distance_max_m)
+        dx, dy = distance * math.cos(bearing), distance * math.sin(bearing)
+        if all(_distance_to_track(zone.x - hx, zone.y - hy, dx, dy) > zone.radius_m + routine.zone_clearance_m
+               for zone in subject.exclusions):
+            return hx + dx, hy + dy
+    return None
+
+
+def _distance_to_track(px: float, py: float, dx: float, dy: float) -> float:
+    """From point (px, py) to the segment from the origin to (dx, dy)."""
+    along = max(0.0, min(1.0, (px * dx + py * dy) / (dx * dx + dy * dy)))
+    return math.hypot(px - along * dx, py - along * dy)
+
+
 def live(subject: Subject, scenario: Scenario, rng: np.random.Generator) -> Life:
     end = scenario.days * DAY_S
     routine, b = scenario.routine, scenario.behaviour
@@ -43,6 +70,7 @@ def live(subject: Subject, scenario: Scenario, rng: np.random.Generator) -> Life
     late_days = set(np.flatnonzero(rng.random(days) < b.late_nights_per_week / WEEK_DAYS).tolist()) if subject.traits.late_returner else set()
     missed_days = set(np.flatnonzero(rng.random(days) < b.missed_nights_per_week / WEEK_DAYS).tolist()) if subject.traits.night_misser else set()
     zone_days = set(np.flatnonzero(rng.random(days) < b.zone_entries_per_week / WEEK_DAYS).tolist()) if subject.traits.zone_enterer else set()
+    weights = np.asarray(routine.tours_per_day_weights) / sum(routine.tours_per_day_weights)
     trips: list[Trip] = []
     back = -math.inf  # when the last trip ended
     for day in range(days):
@@ -67,20 +95,29 @@ def live(subject: Subject, scenario: Scenario, rng: np.random.Generator) -> Life
             home_by = next_start + lognormal(rng, b.late_minutes_median, b.late_minutes_sigma) * MINUTE_S
         if leave <= back + routine.at_home_min_minutes * MINUTE_S or home_by <= leave or leave >= end:
             continue
-        bearing = rng.uniform(0.0, 2 * math.pi)
-        distance = rng.uniform(routine.trip_distance_min_m, routine.trip_distance_max_m)
-        destination = (subject.home[0] + distance * math.cos(bearing), subject.home[1] + distance * math.sin(bearing))
-        if day in zone_days:
-            zone = subject.exclusions[int(rng.integers(len(subject.exclusions)))]
-            destination = (zone.x, zone.y)
-        travel = math.dist(subject.home, destination) / routine.speed_m_s
-        dwell = home_by - leave - 2 * travel
-        if day in zone_days:
-            dwell = min(dwell, lognormal(rng, b.zone_minutes_median, b.duration_sigma) * MINUTE_S)
-        if dwell <= 0:
-            continue
-        trips.append(Trip(leave, destination, dwell, routine.speed_m_s))
-        back = leave + 2 * travel + dwell
+        tours = int(rng.choice(routine.tours_per_day, p=weights))
+        zone_tour = int(rng.integers(tours)) if day in zone_days else -1
+        # The day's window is shared out in equal slots, a tour each, at home a while between them;
+        # the last tour comes home when the day says (late, or the next morning, on a bad night).
+        slot = (home_by - leave) / tours
+        for k in range(tours):
+            start = leave + k * slot + (routine.at_home_min_minutes * MINUTE_S if k else 0.0)
+            by = leave + (k + 1) * slot
+            if k == zone_tour:
+                zone = subject.exclusions[int(rng.integers(len(subject.exclusions)))]
+                destination = (zone.x, zone.y)
+            else:
+                destination = clear_destination(subject, routine, rng)
+                if destination is None:
+                    continue  # every way out crosses a zone: a compliant wearer stays in
+            travel = math.dist(subject.home, destination) / routine.speed_m_s
+            dwell = by - start - 2 * travel
+            if k == zone_tour:
+                dwell = min(dwell, lognormal(rng, b.zone_minutes_median, b.duration_sigma) * MINUTE_S)
+            if dwell <= 0 or start >= end:
+                continue
+            trips.append(Trip(start, destination, dwell, routine.speed_m_s))
+            back = start + 2 * travel + dwell
     removals = episodes(rng, b.removals_per_week, b.removal_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.strap_remover else np.empty((0, 2))
     flat = episodes(rng, b.flat_episodes_per_week, b.flat_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.non_charger else np.empty((0, 2))
     drinking = np.empty((0, 2))
