@@ -136,4 +136,4 @@ def standalone(device_id: int, now: float, params: DeviceParams, rng: np.random.
     def sober_wearer(at: float) -> SkinSample:
         return SkinSample(0.0, float(rng.normal(p.bench_skin_temp_c, p.bench_skin_temp_sd_c)))
 
-    return AlcoholTag(device_id, now, p, params.uplink, sober_wearer)
+    return AlcoholTag(device_id, now, p, params.uplink_for(AlcoholTag.KIND), sober_wearer)

@@ -255,7 +255,7 @@ class BaseUnit(Device):
 
 def standalone(device_id: int, now: float, params: DeviceParams, rng: np.random.Generator) -> Assembly:
     """A base unit on the bench with its tag (id ``device_id + 1``) beside it, in range."""
-    tag = RfTag(device_id + 1, now, params.rf_tag, params.uplink, rng)
-    unit = BaseUnit(device_id, now, params.base_unit, params.uplink, tag.device_id)
+    tag = RfTag(device_id + 1, now, params.rf_tag, params.uplink_for(RfTag.KIND), rng)
+    unit = BaseUnit(device_id, now, params.base_unit, params.uplink_for(BaseUnit.KIND), tag.device_id)
     wires = [Wire(tag, UPLINK, unit, RADIO), Wire(unit, RADIO, tag, UPLINK)]
     return Assembly(unit, [tag], wires)

@@ -95,6 +95,9 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class UplinkParams:
+    """A device's store-and-forward uplink. ``queue_capacity`` (messages, one frame each) is the
+    base unit's in the seeds: ``DeviceParams.uplink_for`` gives each kind its own."""
+
     queue_capacity: int
     window: int
     retransmit_timeout_s: float
@@ -132,6 +135,7 @@ class GpsTagParams:
     battery_low_pct: int
     fix_max_age_s: float
     uere_m: float
+    queue_capacity: int  # messages stored for upload, its own (see DeviceParams.uplink_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +156,7 @@ class AlcoholTagParams:
     skin_temp_max_c: float
     bench_skin_temp_c: float
     bench_skin_temp_sd_c: float
+    queue_capacity: int  # readings stored for upload, its own (see DeviceParams.uplink_for)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +169,17 @@ class DeviceParams:
     gps_tag: GpsTagParams
     gnss: GnssParams
     alcohol_tag: AlcoholTagParams
+
+    def uplink_for(self, kind: str) -> UplinkParams:
+        """The uplink of a device of ``kind`` (``firmware_stubs.kinds.KINDS``): the tags keep
+        queues of their own size; the base unit, and the RF tag, whose beacons are never
+        stored, keep ``uplink``'s."""
+        own = {"gps-tag": self.gps_tag.queue_capacity, "alcohol-tag": self.alcohol_tag.queue_capacity}
+        if kind in own:
+            return dataclasses.replace(self.uplink, queue_capacity=own[kind])
+        if kind in ("base-unit", "rf-tag"):
+            return self.uplink
+        raise ValueError(f"unknown device kind {kind!r}")
 
 
 def device_params_from(table: dict[str, Any], where: str) -> DeviceParams:

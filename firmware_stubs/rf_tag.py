@@ -117,4 +117,4 @@ class RfTag(Device):
 
 def standalone(device_id: int, now: float, params: DeviceParams, rng: np.random.Generator) -> RfTag:
     """An RF tag alone on the bench: nothing else is needed to make it beacon."""
-    return RfTag(device_id, now, params.rf_tag, params.uplink, rng)
+    return RfTag(device_id, now, params.rf_tag, params.uplink_for(RfTag.KIND), rng)

@@ -23,7 +23,7 @@ from sim.world.channel import spurious_leaves
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.faults import false_tampers, mains_cuts, reboots
 from sim.world.intervals import EMPTY, clip, complement, contains, disjoint, intersect, union
-from sim.world.population import Slot, Subject
+from sim.world.population import KIND_OF_SLOT, Slot, Subject
 from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import Track, gps_fixes, inside_intervals
@@ -110,7 +110,8 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
         stats.messages += len(box.messages)
         frames = _frames(device, box, drift, restarts)
-        delivery = deliver(frames, np.asarray(box.ready_at), scenario.link, params.uplink, blocked, streams.subject(s, Use.LINK, slot))
+        delivery = deliver(frames, np.asarray(box.ready_at), scenario.link, params.uplink_for(KIND_OF_SLOT[slot].value), blocked,
+                           streams.subject(s, Use.LINK, slot))
         stats.devices += 1
         stats.frames_sent += delivery.sent
         stats.lost += delivery.lost

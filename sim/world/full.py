@@ -261,8 +261,8 @@ class _Home:
         self.subject = subject
         self.receiver = receiver
         self.records: list[Telemetry] = []
-        self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink, stream(FullUse.TAG))
-        self.unit = BaseUnit(subject.unit_id, 0.0, devices.base_unit, devices.uplink, subject.tag_id)
+        self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink_for(RfTag.KIND), stream(FullUse.TAG))
+        self.unit = BaseUnit(subject.unit_id, 0.0, devices.base_unit, devices.uplink_for(BaseUnit.KIND), subject.tag_id)
         self.radio = _Radio(channel, subject.away, _Draws(stream(FullUse.CHANNEL)))
         self.up = _Network(env, link, _Draws(stream(FullUse.UPLINK)), self._at_centre)
         self.down = _Network(env, link, _Draws(stream(FullUse.DOWNLINK)), self._at_unit)

@@ -340,6 +340,25 @@ def test_every_regional_outage_hits_the_configured_number_of_areas() -> None:
     assert list(spans.values()) == [scenario.faults.regional_outage_areas]
 
 
+def test_a_gps_tag_cut_off_for_longer_than_its_queue_holds_loses_its_oldest_frames_and_a_base_unit_does_not() -> None:
+    # One area, out for about half a day: a GPS tag's status and fix batch every 10 minutes are
+    # some 140 frames, more than its 100 (TrackerPAL); a base unit's hourly checks fit its 2,500.
+    run = run_quiet(subjects=30, days=2.0, seed=5, areas=1, mix=DeviceMix(gps=0.5, rf=0.5, alcohol=0.0),
+                    faults={"outages_per_area_year": 365.25 / 2, "outage_hours_median": 12.0, "regional_outage_areas": 1})
+    outages = truth_of(run, TruthKind.CELLULAR_OUTAGE)
+    assert np.max(outages["end"] - outages["start"]) > 10 * HOUR_S
+    gaps = {}
+    for device, recs in by_device(run).items():
+        seqs = {r.seq for r in recs}
+        gaps[device] = max(seqs) + 1 - len(seqs)  # frames never heard of (no reboots, nothing lost)
+    gps = {s.device(Slot.GPS_TAG) for s in run.subjects if s.wears(Slot.GPS_TAG)}
+    units = {s.device(Slot.BASE_UNIT) for s in run.subjects if s.wears(Slot.BASE_UNIT)}
+    assert gps and units
+    assert all(gaps[d] > 0 for d in gps), {d: gaps[d] for d in gps}
+    assert all(gaps[d] == 0 for d in units)
+    assert run.stats.overwritten == sum(gaps.values())
+
+
 # --- faults: GPS battery -----------------------------------------------------------------------
 
 
