@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from firmware_stubs.params import DeviceParams, ParamsError, build, default_device_params, device_params_from, load_toml, seeds_dir
 
 SCENARIO_DIR = "scenarios"
@@ -251,10 +253,23 @@ class GpsAccuracy:
 
 @dataclass(frozen=True, slots=True)
 class AlcoholSensing:
-    detection_share: float  # drinking episodes over the threshold that the tag detects
+    """The share of drinking episodes the tag detects, by the episode's peak: one share at a low
+    peak, one at a high peak, linear in the peak between them and flat beyond."""
+
+    detection_low_peak_mg_dl: float
+    detection_low_share: float
+    detection_high_peak_mg_dl: float
+    detection_high_share: float
 
     def __post_init__(self) -> None:
-        _share("", detection_share=self.detection_share)
+        _share("", detection_low_share=self.detection_low_share, detection_high_share=self.detection_high_share)
+        if self.detection_low_peak_mg_dl >= self.detection_high_peak_mg_dl:
+            raise ValueError("detection_low_peak_mg_dl must be below detection_high_peak_mg_dl")
+
+    def detection_share(self, peak_mg_dl: np.ndarray) -> np.ndarray:
+        """For each episode's peak TAC (mg/dl), the chance the tag detects the episode."""
+        return np.interp(peak_mg_dl, (self.detection_low_peak_mg_dl, self.detection_high_peak_mg_dl),
+                         (self.detection_low_share, self.detection_high_share))
 
 
 @dataclass(frozen=True, slots=True)

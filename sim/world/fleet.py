@@ -240,7 +240,7 @@ def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: n
     p = supplier.devices.alcohol_tag
     rng = streams.subject(subject.index, Use.ALCOHOL)
     episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
-    detected = rng.random(len(episodes)) < supplier.alcohol.detection_share
+    detected = rng.random(len(episodes)) < supplier.alcohol.detection_share(life.drinking[:, 1])
     times = np.arange(p.reading_interval_s, end, p.reading_interval_s)
     tac = readings(episodes, times, detected, rng)
     skin = rng.normal(p.bench_skin_temp_c, p.bench_skin_temp_sd_c, len(times))
