@@ -34,8 +34,9 @@ class DetectorStats:
     records: int = 0
     duplicates: int = 0
     late: int = 0  # more than the allowed lateness behind the subject's newest record
-    # Older than the newest record its rule had applied: merged into the rule's history (a
-    # breach it reveals is raised late), or, beyond the allowed lateness, not merged.
+    # Older than the newest record its rule had applied, among those a rule keeps a history
+    # for (presence records, alcohol readings, GPS uploads with a fix on the wrong side):
+    # merged into it (a breach it reveals is raised late), or, beyond the allowed lateness, not.
     merged_late: int = 0
     unmerged_late: int = 0
     unknown_device: int = 0  # from a device no case names

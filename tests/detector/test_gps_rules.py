@@ -429,9 +429,9 @@ def test_naive_status_problems_are_one_alert_each() -> None:
 NOT_CHARGING = AlertKind.NOT_CHARGING
 
 
-# Each day (from midnight) is judged once it is over and the tag's silence threshold (six
-# 10-minute uploads, an hour) more has passed.
-JUDGED = H(1)
+# Each day (from midnight) is judged once it is over and the allowed lateness (6 h, longer
+# than the tag's silence threshold of six 10-minute uploads) more has passed.
+JUDGED = STANDARD.allowed_lateness_s
 
 
 def test_not_charging_is_raised_for_each_day_heard_without_a_charge() -> None:
@@ -568,3 +568,58 @@ def test_scripted_day_naive_raises_every_wrong_fix_and_standard_a_handful() -> N
         ("inclusion-zone", "breach", H(19), H(20) + 30, H(20) + 30),
     ]
     assert ends(standard, EXCLUSION, INCLUSION) == [(H(13) + 1200, 10), (H(14) + 3 * FIX_EVERY, 1), (H(19) + 1800, 15)]
+
+
+def test_a_late_visit_raised_while_another_is_open_does_not_hide_later_late_visits() -> None:
+    tl = exclusion_timeline()
+    upload(tl, t(3), excl((t(0), SURE_IN), (t(1), SURE_IN), (t(2), SURE_IN)))  # open from t(0)
+    upload(tl, t(4), excl((t(-20), SURE_IN), (t(-19), FAR)))  # late, a visit of its own
+    upload(tl, t(6), excl((t(3), FAR), (t(4), FAR), (t(5), FAR)))  # the open one closes
+    upload(tl, t(200), excl(*((t(i), FAR) for i in range(100, 200))))
+    upload(tl, t(201), excl((t(150), SURE_IN), (t(151), FAR)))  # late: a new visit
+    assert [a.event_time for a in tl.alerts(EXCLUSION)] == [t(0), t(-20), t(150)]
+
+
+def test_late_fixes_from_the_start_of_an_open_visit_raise_no_second_alert() -> None:
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    upload(tl, t(10), excl(*((t(i), SURE_IN) for i in range(5, 10))))
+    upload(tl, t(11), excl(*((t(i), SURE_IN) for i in range(0, 5))))
+    assert len(tl.alerts(EXCLUSION)) == 1
+
+
+def test_a_late_re_entry_within_the_fold_window_raises_no_second_alert() -> None:
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    upload(tl, t(2), excl((t(0), SURE_IN), (t(1), FAR)))
+    upload(tl, t(60), excl(*((t(i), FAR) for i in range(2, 60))))
+    tl.run(t(62))
+    upload(tl, t(63), excl((t(10), SURE_IN), (t(11), FAR)))  # 9 minutes after the exit, late
+    assert len(tl.alerts(EXCLUSION)) == 1
+
+
+def test_uploads_drained_late_still_fold_a_re_entry() -> None:
+    """Held uploads arriving a second apart must not let the fold window's timer close the alert
+    before the upload holding the re-entry is in."""
+    batches = [excl((t(0), SURE_IN), (t(1), SURE_IN), (t(2), FAR)), excl(*((t(i), FAR) for i in range(3, 13))),
+               excl((t(13), SURE_IN), (t(14), FAR)), excl(*((t(i), FAR) for i in range(15, 80)))]
+    tl = exclusion_timeline(zone_exit_fold_s=1800.0)
+    for k, batch in enumerate(batches):
+        upload(tl, H(14) + k, batch)
+    tl.run(H(16))
+    assert [(a.event_time, a.event_end) for a in tl.alerts(EXCLUSION)] == [(t(0), t(14))]
+
+
+def test_a_charge_reported_late_but_within_the_allowed_lateness_counts() -> None:
+    tl = gps_timeline()
+    status(tl, H(20), 0)
+    status(tl, H(26), GPS_CHARGING, event_time=H(22))  # four hours late: day 0's charge
+    status(tl, H(30), GPS_CHARGING)
+    tl.run(H(49))
+    assert tl.summary(NOT_CHARGING) == []
+
+
+def test_a_day_the_tag_said_nothing_is_not_judged_on_charging() -> None:
+    tl = gps_timeline()
+    status(tl, H(1), GPS_CHARGING)  # day 0 fine; then silent through all of day 1
+    status(tl, H(48.5), GPS_CHARGING)  # heard 00:30 on day 2
+    tl.run(H(60))
+    assert tl.summary(NOT_CHARGING) == []

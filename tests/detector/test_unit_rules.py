@@ -228,3 +228,16 @@ def test_a_tamper_that_clears_soon_after_the_tag_came_home_long_ago_is_still_a_s
     tl.push(H(12), UNIT, Kind.STRAP_TAMPER, flags=LATCHED)
     tl.push(H(12) + 120, UNIT, Kind.TAMPER_CLEARED, flags=UNIT_TAG_PRESENT).run(H(13))
     assert [(a.category.value, a.event_time) for a in tl.alerts(STRAP)] == [("equipment", H(12))]
+
+
+def test_a_latched_tamper_is_refiled_as_a_breach_when_the_held_leave_and_return_arrive() -> None:
+    """Out of curfew the unit holds a leave and return for its next status check, but sends the
+    latched tamper and its clear at once: they come first, and look like a suspect sensor."""
+    tl = timeline()
+    tl.push(H(10) + 2400, UNIT, Kind.STRAP_TAMPER, flags=LATCHED, seq=3)
+    tl.push(H(10) + 2415, UNIT, Kind.TAMPER_CLEARED, flags=UNIT_TAG_PRESENT, seq=4)
+    tl.push(H(11), UNIT, Kind.TAG_LEAVE, event_time=H(10) + 600, seq=1)
+    tl.push(H(11), UNIT, Kind.TAG_RETURN, event_time=H(10) + 2400, seq=2, flags=UNIT_TAG_PRESENT).run(H(12))
+    (alert,) = tl.alerts(STRAP)
+    assert (alert.category.value, alert.event_time) == ("breach", H(10) + 600)
+    assert tl.reasons(alert)[-1] == "late-update"

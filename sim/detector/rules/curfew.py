@@ -89,6 +89,7 @@ class CurfewRule:
             return
         away, back = st.away_since, r.event_time
         st.away_since = None
+        self.det.unit.absence_revealed(subject, away, back)
         book, now = self.det.book, self.det.now
         key = (subject, AlertKind.CURFEW_ABSENCE, 0)
         held = book.held.get(key)
@@ -132,8 +133,12 @@ class CurfewRule:
         st.history.insert(i, (t, True))
         if i > 0 and st.history[i - 1][1]:
             return  # away already: nothing new
-        back = st.history[i + 1][0]
+        back, leave_again = st.history[i + 1]
+        if leave_again and st.away_since == back:
+            st.away_since = t  # the absence still open began earlier: judged from then when it ends
+            return
         self._judge_past_absence(subject, unit, t, back)
+        self.det.unit.absence_revealed(subject, t, back)
         self._missed_between(subject, t, back, unit)
         self._count_lateness(subject, t, back, already_counted=False)
 

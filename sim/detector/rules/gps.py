@@ -97,13 +97,16 @@ class GpsRule:
         self._visits: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self._newest_status: dict[int, float] = {}  # device -> event time of the newest status applied
         self._no_fix_since: dict[int, float] = {}
-        self._charged_in: dict[int, set[int]] = {}  # device -> periods (numbered from the epoch) a charge was seen in
+        # device -> the periods (numbered from the epoch) in which a status, and a charging one, was reported.
+        self._heard_in: dict[int, set[int]] = {}
+        self._charged_in: dict[int, set[int]] = {}
         period = det.policy.charge_period_s
         if period > 0:
             for device in det.devices.values():
                 if device.fitted.kind is DeviceKind.GPS_TAG:
                     # The first whole period: charging before the start, or before fitting, went unseen.
                     first = math.ceil(max(device.fitted.installed_at, det.now) / period)
+                    self._heard_in[device.fitted.device] = set()
                     self._charged_in[device.fitted.device] = set()
                     det.timers.at(self._charge_judged_at(device, first), self._charge_due, (device, first))
 
@@ -200,8 +203,12 @@ class GpsRule:
                 run.right += 1
                 if run.exit is None and (confirmed or run.right >= p.zone_consecutive_fixes):
                     run.exit = run.right_start
-                    due = run.exit + p.zone_exit_fold_s + device.fitted.report_interval_s
-                    det.timers.at(max(due, det.now), self._exit_due, (device, zone_id, kind, run, run.exit))
+                    if t < run.exit + p.zone_exit_fold_s:
+                        # Closed by the fold window's end even if no fix comes; an upload's time
+                        # later than the window, so held uploads draining late are in by then.
+                        interval = device.fitted.report_interval_s
+                        due = max(run.exit + p.zone_exit_fold_s + interval, det.now + interval)
+                        det.timers.at(due, self._exit_due, (device, zone_id, kind, run, run.exit))
                 if run.exit is not None and t >= run.exit + p.zone_exit_fold_s:
                     self._close(device, zone_id, kind, run)
                 continue
@@ -252,8 +259,10 @@ class GpsRule:
     def _remember_visit(self, subject: int, zone_id: int, first: float, last: float) -> None:
         """Note a zone alert's span (an open one as ``first`` to inf, replaced when it closes)."""
         visits = self._visits.setdefault((subject, zone_id), [])
-        if visits and visits[-1][0] == first:
-            visits[-1] = (first, last)
+        for i, (start, end) in enumerate(visits):
+            if start == first and end == math.inf:
+                visits[i] = (first, last)
+                break
         else:
             visits.append((first, last))
         horizon = self._newest_fix.get(subject, first) - self.det.policy.allowed_lateness_s
@@ -264,7 +273,8 @@ class GpsRule:
         meets the opening confirmation, and that no zone alert covers, is a visit raised now,
         closed at once at the fix after it (or its last fix)."""
         det, p = self.det, self.det.policy
-        if late.times[-1] < newest - p.allowed_lateness_s:
+        horizon = newest - p.allowed_lateness_s
+        if late.times[-1] < horizon:
             det.stats.unmerged_late += 1
             return
         det.stats.merged_late += 1
@@ -282,7 +292,11 @@ class GpsRule:
                 if b - a < p.zone_consecutive_fixes and not (p.zone_use_accuracy and sure[a:b].any()):
                     continue
                 first, last = float(times[a]), float(times[b - 1])
-                if any(s <= last and first <= e for s, e in self._visits.get((subject, zone_id), ())):
+                if last < horizon:
+                    continue  # beyond the allowed lateness: the visits it could belong to are let go
+                # Covered by a known visit, or near enough that it would have folded into it.
+                fold = p.zone_exit_fold_s
+                if any(s - fold <= last and first <= e + fold for s, e in self._visits.get((subject, zone_id), ())):
                     continue
                 end = float(times[b]) if b < len(times) else last
                 alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, first)
@@ -294,8 +308,11 @@ class GpsRule:
     def on_status(self, device: DeviceState, r: Telemetry) -> None:
         det = self.det
         flags, subject, dev = r.flags, device.case.subject, device.fitted.device
-        if flags & GPS_CHARGING and det.policy.charge_period_s > 0:  # a late status still counts for its own day
-            self._charged_in.setdefault(dev, set()).add(int(r.event_time // det.policy.charge_period_s))
+        if dev in self._heard_in:  # a late status still counts for its own day
+            period = int(r.event_time // det.policy.charge_period_s)
+            self._heard_in[dev].add(period)
+            if flags & GPS_CHARGING:
+                self._charged_in[dev].add(period)
         if r.event_time < self._newest_status.get(dev, -math.inf):
             return  # older than the state already known: it cannot open or close a condition now
         self._newest_status[dev] = r.event_time
@@ -331,20 +348,22 @@ class GpsRule:
         det.book.raise_(key, alert, det.now, note)
 
     def _charge_judged_at(self, device: DeviceState, period: int) -> float:
-        """A period is judged once it is over and the tag's silence threshold more has passed:
-        by then its last upload is in, or the tag is silent (a silence of its own)."""
+        """A period is judged once it is over and the allowed lateness (or the tag's silence
+        threshold, if longer) more has passed: a status reported later than that is counted late."""
         assert device.silent_after is not None
-        return (period + 1) * self.det.policy.charge_period_s + device.silent_after
+        p = self.det.policy
+        return (period + 1) * p.charge_period_s + max(device.silent_after, p.allowed_lateness_s)
 
     def _charge_due(self, arg: tuple[DeviceState, int]) -> None:
         """The published rule, "charge at least one hour a day" (gov.uk): a day (a period from
         midnight) in which the tag was heard but no charging was seen is a breach of it."""
         device, period = arg
         det, length = self.det, self.det.policy.charge_period_s
-        charged = self._charged_in[device.fitted.device]
+        heard, charged = self._heard_in[device.fitted.device], self._charged_in[device.fitted.device]
         start = period * length
-        if period not in charged and device.last_heard is not None and device.last_heard >= start:
+        if period in heard and period not in charged:
             alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, start)
             det.book.raise_(None, alert, det.now, f"no charging seen in the day from {start:.0f}")
-        charged.difference_update([p for p in charged if p <= period])
+        for periods in (heard, charged):
+            periods.difference_update([p for p in periods if p <= period])
         det.timers.at(self._charge_judged_at(device, period + 1), self._charge_due, (device, period + 1))

@@ -16,7 +16,7 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from sim.detector.alerts import AlertKind, Category, Reason, Severity
+from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
 from sim.detector.telemetry import (
     TAG_CASE_OPEN,
     TAG_PARTIAL_CUT,
@@ -39,6 +39,10 @@ _TAMPER_FLAGS = {AlertKind.STRAP_TAMPER: TAG_STRAP_SEVERED | TAG_PARTIAL_CUT, Al
 class UnitRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
+        # subject -> tampers filed as suspect sensors, kept for the allowed lateness: a leave
+        # and return that arrive after them (held for the unit's next status check) may yet
+        # show they were latched while the tag was away.
+        self._suspect: dict[int, list[Alert]] = {}
 
     def observe(self, unit: DeviceState, r: Telemetry, on_backup: bool | None = None) -> None:
         """Every base-unit record says whether the unit is on its backup battery (a mains
@@ -112,10 +116,34 @@ class UnitRule:
                 held.severity = Severity.LOW
                 note = f"cleared after {r.event_time - held.event_time:.0f} s with the tag in range: suspect sensor"
                 det.book.raise_(None, held, det.now, note)
+                horizon = r.event_time - det.policy.allowed_lateness_s
+                suspects = self._suspect.setdefault(subject, [])
+                suspects[:] = [a for a in suspects if a.event_time >= horizon]
+                suspects.append(held)
             elif held is not None:
                 held.event_end = r.event_time  # still raised when the window ends, then closed
             else:
                 det.book.close(key, det.now, r.event_time, "tamper cleared")
+
+    def absence_revealed(self, subject: int, away: float, back: float) -> None:
+        """Presence records received after a tamper show the tag was away from ``away`` to
+        ``back``: a tamper reported as it came back was latched while it was away. One still
+        held is raised as a breach now; one already filed as a suspect sensor is refiled."""
+        det = self.det
+        latest = back + det.policy.tamper_latched_window_s
+        note = f"latched while the tag was away (it left at {away:.0f}), reported on return"
+        for kind in _TAMPER_KIND.values():
+            key = (subject, kind, 0)
+            held = det.book.held.get(key)
+            if held is not None and away <= held.event_time <= latest:
+                held.event_time = away
+                det.book.raise_(key, held, det.now, note)
+                if held.event_end is not None:
+                    det.book.close(key, det.now, held.event_end, "tamper cleared")
+        for alert in self._suspect.get(subject, ()):
+            if alert.category is Category.EQUIPMENT and away <= alert.event_time <= latest:
+                alert.category, alert.severity, alert.event_time = Category.BREACH, Severity.HIGH, away
+                det.book.note(alert, det.now, Reason.LATE_UPDATE, f"refiled as a breach: {note}")
 
     # --- the unit itself ------------------------------------------------------------------
 
