@@ -408,7 +408,7 @@ def bench_walk(t: float) -> GnssTruth:
 
 def standalone(device_id: int, now: float, params: DeviceParams, rng: np.random.Generator) -> Assembly:
     """A GPS tag with its GNSS module, the wearer walking round home."""
-    tag = GpsTag(device_id, now, params.gps_tag, params.uplink)
+    tag = GpsTag(device_id, now, params.gps_tag, params.uplink_for(GpsTag.KIND))
     # The module's epoch is left at 0: the tag stamps with its own clock and ignores NMEA time.
     gnss = GnssModule(now, params.gnss, bench_walk, rng)
     return Assembly(tag, [gnss], [Wire(gnss, NMEA, tag, GNSS)])
