@@ -21,7 +21,8 @@ protocol messages the firmware stubs emit, with the same timing rules:
   (what it had queued waits) until charging revives it, when it takes a fix
   and uploads at once if one fell due meanwhile;
 - alcohol tag: a reading every reading interval, uploaded daily, and at once
-  (at home) when a reading is over the threshold or tampered.
+  (at home) when a reading is over the threshold or tampered, each upload
+  taking every reading held.
 
 Each model returns its messages in the order the device queues them, with
 when it queued each (``ready_at``) and the event time it stamps on it (its
@@ -370,6 +371,10 @@ def alcohol_tag(inputs: AlcoholInputs, params: DeviceParams) -> Outbox:
     # Within reach of the base station.
     k = np.searchsorted(inputs.away[:, 0], upload, side="right") - 1
     upload = np.where(contains(inputs.away, upload), inputs.away[np.maximum(k, 0), 1] if len(inputs.away) else upload, upload)
+    # The queue is first in, first out: a session, however it was opened, sends every reading
+    # taken by then, so a reading goes with the first session at or after it.
+    sessions = np.unique(upload)
+    upload = sessions[np.searchsorted(sessions, t, side="left")]
     tac = np.minimum(0xFFFF, np.round(inputs.tac_mg_dl)).astype(int)
     temp = np.round(inputs.skin_temp_c * 100).astype(int)
     for u, r, level, centi_c, strap in zip(upload.tolist(), t.tolist(), tac.tolist(), temp.tolist(), tampered.tolist(), strict=True):

@@ -54,18 +54,10 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     """Everything one subject's devices send, as it arrives at the centre (each device's
     delivery); the truth on the way."""
     end = scenario.days * DAY_S
-    life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
-    gps = supplier.devices.gps_tag
-    life = replace(life, flat=_can_run_flat(life.flat, gps.battery_life_hours * HOUR_S, gps.charge_hours_to_full * HOUR_S))
-    # A trip begun in the run may end after it: the track covers it, the truth is cut at the end.
-    last_back = max((t.leave_s + t.dwell_s + 2 * math.dist(subject.home, t.destination_xy) / t.speed_m_s for t in life.trips), default=0.0)
-    track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
-    home = _home_intervals(track, end)
+    lived = live_out(subject, scenario, supplier, streams)
+    life, track, home, charging = lived.life, lived.track, lived.home, lived.charging
     windows = models.curfew_windows(subject.curfew, end)
-    charging, battery = EMPTY, None
-    if subject.wears(Slot.GPS_TAG):
-        charging = _charging(home, clip(life.flat, 0.0, end), gps.charge_hours_to_full, gps.battery_life_hours * HOUR_S, end)
-        battery = models.gps_battery(charging, supplier.devices, end)
+    battery = models.gps_battery(charging, supplier.devices, end) if subject.wears(Slot.GPS_TAG) else None
     flat = EMPTY if battery is None else battery.flat
     zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, flat, outages, truth)
     params = supplier.devices
@@ -122,6 +114,33 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
         stats.copies_arrived += len(delivery.data)
         out.append((device, delivery))
     return out
+
+
+@dataclass(frozen=True)
+class Lived:
+    """A subject's run as their devices meet it, at either fidelity."""
+
+    life: Life
+    track: Track  # covers the run, and any trip begun in it to its end
+    home: np.ndarray  # (n, 2) at home, within [0, end)
+    charging: np.ndarray  # (n, 2) a GPS tag on its charger (empty for a subject without one)
+
+
+def live_out(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams) -> Lived:
+    """The subject's life from their routine stream, the track it makes, and when they charge a
+    GPS tag: what both fidelities run the devices on."""
+    end = scenario.days * DAY_S
+    life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
+    gps = supplier.devices.gps_tag
+    life = replace(life, flat=_can_run_flat(life.flat, gps.battery_life_hours * HOUR_S, gps.charge_hours_to_full * HOUR_S))
+    # A trip begun in the run may end after it: the track covers it, the truth is cut at the end.
+    last_back = max((t.leave_s + t.dwell_s + 2 * math.dist(subject.home, t.destination_xy) / t.speed_m_s for t in life.trips), default=0.0)
+    track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
+    home = _home_intervals(track, end)
+    charging = EMPTY
+    if subject.wears(Slot.GPS_TAG):
+        charging = _charging(home, clip(life.flat, 0.0, end), gps.charge_hours_to_full, gps.battery_life_hours * HOUR_S, end)
+    return Lived(life, track, home, charging)
 
 
 def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, track: Track, home: np.ndarray, windows: np.ndarray,

@@ -1,5 +1,7 @@
 """Full fidelity for RF curfew subjects: every beacon, every byte, through the real stubs.
 
+(``sim.world.full_tags`` does the same for GPS and alcohol tags, on the pieces here.)
+
 The fleet (``sim.world.channel``, ``sim.world.devices``, ``sim.world.uplink``)
 draws what the centre would see without stepping a single beacon. This module
 is what it must agree with: for a few dozen subjects at home, SimPy drives
@@ -72,8 +74,11 @@ class FullUse(IntEnum):
 
     TAG = 0  # the tag's own beacon intervals
     CHANNEL = 1
-    UPLINK = 2  # unit to centre
-    DOWNLINK = 3  # centre to unit
+    UPLINK = 2  # device to centre
+    DOWNLINK = 3  # centre to device
+    GNSS = 4  # a GPS tag's module: its errors
+    SENSOR = 5  # an alcohol tag's skin: which episodes it detects, reading noise, skin temperature
+    GNSS_SKY = 6  # whether a GPS tag indoors sees the sky, apart from the module's own draws
 
 
 @dataclass(frozen=True)
@@ -156,7 +161,7 @@ def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channe
     return FullRun([home.result() for home in homes], receiver)
 
 
-class _Draws:
+class Draws:
     """A stream's uniforms and normals taken a batch at a time: per-beacon numpy calls cost more than the beacon."""
 
     def __init__(self, rng: np.random.Generator) -> None:
@@ -182,7 +187,7 @@ class _Draws:
 class _Radio:
     """The Gilbert-Elliott chain between one tag and its unit, stepped once per beacon."""
 
-    def __init__(self, channel: RfChannel, away: np.ndarray, draws: _Draws) -> None:
+    def __init__(self, channel: RfChannel, away: np.ndarray, draws: Draws) -> None:
         self.channel = channel
         self.away = away.tolist()
         self.draws = draws
@@ -200,10 +205,10 @@ class _Radio:
         return heard
 
 
-class _Network:
+class Network:
     """One direction of the mobile network for one subject: lost, or late and in order."""
 
-    def __init__(self, env: simpy.Environment, link: Link, draws: _Draws, on_arrival: Callable[[bytes], None]) -> None:
+    def __init__(self, env: simpy.Environment, link: Link, draws: Draws, on_arrival: Callable[[bytes], None]) -> None:
         self.env = env
         self.link = link
         self.draws = draws
@@ -221,13 +226,20 @@ class _Network:
         self.env.timeout(arrive - self.env.now).callbacks.append(lambda _: self.on_arrival(frame))
 
 
-class _Driver:
-    """A device's SimPy process: sleep until the stub's next deadline, tick, route its output."""
+class Driver:
+    """A device's SimPy process: sleep until the stub's next deadline, tick, route its output.
 
-    def __init__(self, env: simpy.Environment, device: Device, route: Callable[[], None]) -> None:
+    With ``prepare``, it is called ``lead_s`` before each deadline (or at once, if that has
+    passed): a peripheral that must have spoken by the deadline (a GNSS module's sentence
+    before a fix) speaks then."""
+
+    def __init__(self, env: simpy.Environment, device: Device, route: Callable[[], None],
+                 prepare: Callable[[float], None] | None = None, lead_s: float = 0.0) -> None:
         self.env = env
         self.device = device
         self.route = route
+        self.prepare = prepare
+        self.lead_s = lead_s
         self._wake_at = -math.inf
         self._process = env.process(self._loop())
 
@@ -244,6 +256,11 @@ class _Driver:
             self.route()
             self._wake_at = self.device.next_deadline()
             try:
+                if self.prepare is not None and self._wake_at < math.inf:
+                    early = self._wake_at - self.lead_s
+                    if early > self.env.now:
+                        yield self.env.timeout(early - self.env.now)
+                    self.prepare(self.env.now)
                 yield self.env.timeout(self._wake_at - self.env.now) if self._wake_at < math.inf else self.env.event()
             except simpy.Interrupt:
                 pass
@@ -263,9 +280,9 @@ class _Home:
         self.records: list[Telemetry] = []
         self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink_for(RfTag.KIND), stream(FullUse.TAG))
         self.unit = BaseUnit(subject.unit_id, 0.0, devices.base_unit, devices.uplink_for(BaseUnit.KIND), subject.tag_id)
-        self.radio = _Radio(channel, subject.away, _Draws(stream(FullUse.CHANNEL)))
-        self.up = _Network(env, link, _Draws(stream(FullUse.UPLINK)), self._at_centre)
-        self.down = _Network(env, link, _Draws(stream(FullUse.DOWNLINK)), self._at_unit)
+        self.radio = _Radio(channel, subject.away, Draws(stream(FullUse.CHANNEL)))
+        self.up = Network(env, link, Draws(stream(FullUse.UPLINK)), self._at_centre)
+        self.down = Network(env, link, Draws(stream(FullUse.DOWNLINK)), self._at_unit)
         self.beacons = self.beacons_heard = 0
         self._first_copy: dict[int, tuple[float, bytes]] = {}  # seq -> (first sent, bytes), in queue order
         self._copies: dict[int, int] = {}  # seq -> copies sent, in the same order
@@ -273,8 +290,8 @@ class _Home:
         # centre's receiver sends no commands. The unit's ack to it goes up like any frame.
         window = CurfewWindow(subject.curfew.days, subject.curfew.start_s, subject.curfew.duration_s)
         self.unit.receive(0.0, encode_frame(Frame(subject.unit_id, 0, 0, Config(curfews=(window,)))), UPLINK)
-        self.tag_driver = _Driver(env, self.tag, self._route_tag)
-        self.unit_driver = _Driver(env, self.unit, self._route_unit)
+        self.tag_driver = Driver(env, self.tag, self._route_tag)
+        self.unit_driver = Driver(env, self.unit, self._route_unit)
         for start, stop in subject.strap_cut.tolist():
             env.process(self._strap(start, stop))
 
@@ -311,7 +328,7 @@ class _Home:
     # --- bytes between the machines ----------------------------------------------------------
 
     def _route_tag(self) -> None:
-        for beacon in _frames(self.tag.drain(UPLINK)):
+        for beacon in split_frames(self.tag.drain(UPLINK)):
             self.beacons += 1
             if self.radio.heard(self.env.now):
                 self.beacons_heard += 1
@@ -324,7 +341,7 @@ class _Home:
         if radio:
             self.tag.receive(self.env.now, radio, UPLINK)
             self._route_tag()
-        for frame in _frames(self.unit.drain(UPLINK)):
+        for frame in split_frames(self.unit.drain(UPLINK)):
             decoded = decode_frame(frame[1:-1])
             if not isinstance(decoded.message, Ack):  # its answer to the fitter's CONFIG is not stored
                 self._first_copy.setdefault(decoded.seq, (self.env.now, frame))
@@ -333,7 +350,7 @@ class _Home:
 
     def _at_centre(self, frame: bytes) -> None:
         self.records.extend(self.receiver.receive(self.subject.unit_id, frame, self.env.now))
-        for ack in _frames(self.receiver.take_acks(self.subject.unit_id)):
+        for ack in split_frames(self.receiver.take_acks(self.subject.unit_id)):
             self.down.send(ack)
 
     def _at_unit(self, frame: bytes) -> None:
@@ -342,6 +359,6 @@ class _Home:
         self.unit_driver.poke()
 
 
-def _frames(data: bytes) -> list[bytes]:
+def split_frames(data: bytes) -> list[bytes]:
     """Drained bytes cut into whole frames, each with its delimiters: the unit a medium loses."""
     return [DELIMITER + part + DELIMITER for part in data.split(DELIMITER) if part]

@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from firmware_stubs.alcohol_tag import AlcoholTag, SkinSample
 from firmware_stubs.gps_tag import GpsTag
 from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import Ack, BaseEventCode, Frame, GpsFlags, GpsStatus, StreamDecoder, encode_frame
@@ -136,3 +137,49 @@ def test_cuts_the_unit_hears_as_one_are_one_tamper_and_one_clear() -> None:
     assert tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 3000.0), (5005.0, 6000.0)]) == ([5000.0], [6000.0])
     # Apart by more than the clearing beacon: two pairs.
     assert tamper_events(gone=[], tampers=[(6000.0, 7000.0), (8000.0, 9000.0)]) == ([6000.0, 8000.0], [7000.0, 9000.0])
+
+
+# --- alcohol tag -------------------------------------------------------------------------------
+
+ALCOHOL = DEFAULTS.alcohol_tag
+READINGS = np.arange(1, 60) * ALCOHOL.reading_interval_s  # 29.5 h: one daily upload
+POSITIVE = (10, 40)  # readings at the threshold: one at home, one while away
+AWAY = np.array([[READINGS[38] - 60.0, READINGS[44] + 60.0]])
+
+
+def stub_uploads() -> dict[int, float]:
+    """When the stub first sends each reading (by event ms), at home but for ``AWAY``, every
+    frame acked as it goes."""
+    positive = {float(READINGS[i]) for i in POSITIVE}
+    tag = AlcoholTag(DEVICE_ID, 0.0, ALCOHOL, DEFAULTS.uplink_for(AlcoholTag.KIND),
+                     lambda at: SkinSample(ALCOHOL.tac_threshold_mg_dl if at in positive else 0.0, ALCOHOL.bench_skin_temp_c))
+    moves = [(float(AWAY[0, 0]), False), (float(AWAY[0, 1]), True)]
+    decoder, sent = StreamDecoder(), {}
+    end = float(READINGS[-1])
+    t = 0.0
+    while t < end:
+        wake = min(tag.next_deadline(), moves[0][0] if moves else end, end)
+        if moves and wake == moves[0][0]:
+            tag.set_in_range(wake, moves.pop(0)[1])
+        else:
+            tag.tick(wake)
+        while frames := decoder.feed(tag.drain()):  # a window at a time, each acked at once
+            for frame in frames:
+                sent.setdefault(frame.event_time_ms, wake)
+            tag.receive(wake, encode_frame(Frame(DEVICE_ID, 0, 0, Ack(max(f.seq for f in frames)))))
+        t = wake
+    return sent
+
+
+def test_the_fleet_alcohol_tag_sends_what_it_holds_with_each_upload_as_the_stub_does() -> None:
+    # A positive reading opens a session that takes every reading before it, at home at once,
+    # away on return; the daily upload takes the rest.
+    tac = np.zeros(len(READINGS))
+    tac[list(POSITIVE)] = ALCOHOL.tac_threshold_mg_dl
+    inputs = models.AlcoholInputs(float(READINGS[-1]), READINGS, tac, np.full(len(READINGS), ALCOHOL.bench_skin_temp_c),
+                                  EMPTY, AWAY)
+    box = models.alcohol_tag(inputs, DEFAULTS)
+    fleet = {round(e * 1000): r for e, r in zip(box.event_time, box.ready_at, strict=True) if r < READINGS[-1]}
+    stub = stub_uploads()
+    assert fleet == stub
+    assert fleet[round(READINGS[0] * 1000)] == READINGS[POSITIVE[0]]  # held, then taken by the positive reading's session
