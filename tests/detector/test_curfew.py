@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from timeline import SUBJECT, UNIT, H, Timeline, home_case
+from timeline import SUBJECT, UNIT, UNIT_EVERY, H, Timeline, home_case
 
 from sim.detector import AlertKind, Category, Kind, Severity
 from sim.policies import load_policy
@@ -69,12 +69,28 @@ def test_return_within_grace_dismisses_and_files_the_alert_for_audit() -> None:
     assert tl.detector.book.held == {} and tl.detector.book.open == {}
 
 
-def test_leave_before_curfew_is_raised_at_curfew_start_plus_grace_with_event_time_curfew_start() -> None:
+def test_leave_before_curfew_is_raised_at_the_units_first_report_past_grace_with_event_time_curfew_start() -> None:
+    """A return before curfew is no violation, so the unit holds it for its next report: an
+    absence that began before the window is judged once the unit has reported from the window on."""
     tl = timeline().push(H(17), UNIT, Kind.TAG_LEAVE)
-    tl.run(H(19) + GRACE - 1)
-    assert tl.summary() == []
     tl.run(H(19) + GRACE + 1)
-    assert tl.summary() == [("curfew-absence", "breach", H(19), H(19) + GRACE, None)]
+    assert tl.summary() == []  # past grace, but the unit may be holding a return
+    tl.push(H(19.5), UNIT, Kind.STATUS_CHECK)  # its first report since 19:00, and no return before it
+    assert tl.summary() == [("curfew-absence", "breach", H(19), H(19.5), None)]
+
+
+def test_leave_before_curfew_with_a_silent_unit_is_raised_a_report_interval_past_grace() -> None:
+    tl = timeline().push(H(17), UNIT, Kind.TAG_LEAVE).run(H(21))
+    assert tl.summary() == [("curfew-absence", "breach", H(19), H(19) + GRACE + UNIT_EVERY + GRACE, None)]
+
+
+def test_a_return_before_curfew_held_by_the_unit_past_grace_raises_nothing() -> None:
+    """The defect this rule fixes: the unit reported the 17:00 leave at a status check, held
+    the 18:50 return for its next one at 19:30; the detector raised at 19:10, then closed the
+    alert at an event end before its event time."""
+    tl = timeline().push(H(17) + 60, UNIT, Kind.TAG_LEAVE, event_time=H(17)).run(H(19.5))
+    tl.push(H(19.5), UNIT, Kind.TAG_RETURN, event_time=H(18) + 50 * 60).push(H(19.5), UNIT, Kind.STATUS_CHECK).run(H(21))
+    assert tl.alerts() == []
 
 
 def test_leave_and_return_before_curfew_raise_nothing() -> None:
@@ -98,7 +114,8 @@ def test_absence_past_the_window_closes_at_window_end_and_reopens_in_the_next_wi
     tl.run(night(1, 21) + GRACE).push(night(1, 22), UNIT, Kind.TAG_RETURN).run(night(1, 23))
     assert tl.summary() == [
         ("curfew-absence", "breach", H(22), H(22) + GRACE, H(23)),
-        ("curfew-absence", "breach", night(1, 21), night(1, 21) + GRACE, night(1, 22)),
+        # Away since before this window and no word from the unit since it began: raised at the return.
+        ("curfew-absence", "breach", night(1, 21), night(1, 22), night(1, 22)),
         # 1 h of night 0 and 1 h of night 1: the 2 h warning, raised when the second hour is known.
         ("curfew-lateness", "breach", night(1, 22), night(1, 22), None),
     ]
@@ -113,7 +130,7 @@ def test_a_whole_window_missed_raises_curfew_missed_high() -> None:
     # Curfew 21:00 for 2 h; away 20:00 to 00:00 covers the whole window.
     tl = timeline(curfew=(21, 2)).push(H(20), UNIT, Kind.TAG_LEAVE).push(H(24), UNIT, Kind.TAG_RETURN).run(H(25))
     assert tl.summary() == [
-        ("curfew-absence", "breach", H(21), H(21) + GRACE, H(23)),
+        ("curfew-absence", "breach", H(21), H(21) + GRACE + UNIT_EVERY + GRACE, H(23)),  # the unit silent
         ("curfew-missed", "breach", H(21), H(23), H(23)),
         ("curfew-lateness", "breach", H(23), H(23), None),
     ]

@@ -39,6 +39,9 @@ class _Presence:
     missed: set[float] = field(default_factory=set)  # starts of windows already called missed
     window: tuple[float, float] | None = None  # the window the current absence is judged in
     absence: int = 0  # counts absences, so a timer set for an earlier one does nothing
+    # Past grace, but the absence began before the window and the unit has not reported since
+    # the window began: a return before curfew is no violation, so the unit may be holding it.
+    awaiting_unit: bool = False
 
 
 class CurfewRule:
@@ -202,12 +205,29 @@ class CurfewRule:
             det.timers.at(max(due, det.now), self._judge, arg)
             return
         if key in det.book.held:
-            if det.now >= due:
-                det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
-            else:
+            if det.now < due:
                 det.timers.at(due, self._judge, arg)
                 return
+            assert st.unit is not None
+            if st.away_since < window[0] and st.unit.power_known_at < window[0]:
+                # Wait for the unit's first report from the window on (it sends what it holds in
+                # order, the return first), or, if it is silent, for a report interval past grace.
+                latest = due + st.unit.fitted.report_interval_s + det.policy.curfew_grace_s
+                if det.now < latest:
+                    if not st.awaiting_unit:
+                        st.awaiting_unit = True
+                        det.timers.at(latest, self._judge, arg)
+                    return
+            st.awaiting_unit = False
+            det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
         det.timers.at(window[1], self._window_over, (subject, absence, window))
+
+    def unit_reported(self, unit: DeviceState) -> None:
+        """The unit reported (any record, in event time the newest): an absence waiting for
+        word from it since its window began is judged now."""
+        st = self.state.get(unit.case.subject)
+        if st is not None and st.awaiting_unit and st.window is not None and unit.power_known_at >= st.window[0]:
+            self._judge((unit.case.subject, st.absence))
 
     def _absence_alert(self, subject: int, st: _Presence, start: float) -> Alert:
         assert st.unit is not None

@@ -53,6 +53,8 @@ class UnitRule:
             if state != unit.on_backup:
                 unit.on_backup = state
                 unit.power_changes.append((r.event_time, state))
+            if self.det.policy.track_conditions:
+                self.det.curfew.unit_reported(unit)
         elif state != unit.on_backup_at(r.event_time):
             bisect.insort(unit.power_changes, (r.event_time, state))  # a late record fills in the past
 
