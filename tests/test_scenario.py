@@ -286,13 +286,15 @@ def test_an_unedited_copy_loads_the_same(tmp_path: Path) -> None:
         ([("zones", "exclusion_min", "9")], r"zones: exclusion_min must not exceed exclusion_max"),
         ([("routine", "leave_after_curfew_h_min", "9.0")], r"routine: leave_after_curfew_h_min must not exceed leave_after_curfew_h_max"),
         ([("faults", "regional_outage_areas", "999")], r"faults: regional_outage_areas \(999\) exceeds town: areas"),
+        ([("routine", "tours_per_day_weights", "[1.0]")], r"routine: tours_per_day and tours_per_day_weights must be lists of the same"),
+        ([("routine", "tours_per_day", "[0, 2, 3]")], r"routine: tours_per_day: each must be at least 1"),
         ([("town", "radius_m", None)], r"town: missing key 'radius_m'"),
         ([(None, "seed", None)], r"missing key 'seed'"),
     ],
     ids=["wrong-type", "wrong-type-nested", "negative-rate", "negative-int-rate", "nan", "infinite-days", "unknown-supplier",
          "share-above-1", "link-share-above-1", "behaviour-share-above-1", "mix-below-everyone", "curfew-20h",
          "curfew-1h", "weights-length", "start-hour-24", "list-expected", "days-0", "days-0.0", "no-subjects",
-         "no-areas", "zone-min-over-max", "routine-min-over-max", "regional-outage-too-wide", "missing-nested-key",
+         "no-areas", "zone-min-over-max", "routine-min-over-max", "regional-outage-too-wide", "tours-weights-length", "zero-tours", "missing-nested-key",
          "missing-top-key"],
 )
 def test_a_bad_scenario_is_one_error_naming_file_key_and_problem(

@@ -3,7 +3,8 @@
 
 One engine runs every policy; a policy only sets its switches and numbers.
 ``naive`` raises one alert per raw alarm event with no grace, confirmation,
-inhibition or folding, as the struggling centre does; ``standard`` uses all.
+inhibition or folding; ``reference``, today's centre, one alert per device alarm
+episode, still with no grace, confirmation or inhibition; ``standard`` uses all.
 """
 
 from __future__ import annotations

@@ -281,9 +281,10 @@ class GpsRule:
         subject, times = device.case.subject, late.times
         for j in range(len(zones.ids)):
             wrong, sure = late.wrong[:, j], late.sure[:, j]
-            if not wrong.any() or not p.track_conditions:
-                if wrong.any():
-                    self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), times, wrong, sure)
+            if not wrong.any():
+                continue
+            if not p.track_conditions:  # every wrong fix is its own alert, late or not
+                self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), times, wrong, sure)
                 continue
             zone_id = int(zones.ids[j])
             kind = AlertKind.INCLUSION_ZONE if zones.inclusion[j] else AlertKind.EXCLUSION_ZONE
