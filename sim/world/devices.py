@@ -12,7 +12,10 @@ protocol messages the firmware stubs emit, with the same timing rules:
   goes (the strap closed and the latch acked: one beacon after the report, for
   a cut made and mended out of range), both at once; MAINS_LOST at once and MAINS_RESTORED held; on backup
   battery past its hours the unit dies, hears and sends nothing, until mains
-  returns;
+  returns; whatever is held goes, in the order the unit queued it (a held
+  return before the status check that carries it), with the first session the
+  unit opens after it (a status check, anything sent at once, a curfew
+  starting with the tag gone);
 - GPS tag: fixes every fix interval while out, hourly at rest at home, every
   violation interval inside an exclusion zone; every upload interval a
   batch of fixes and a GPS_STATUS; a strap opening, entering a zone and a
@@ -25,13 +28,12 @@ protocol messages the firmware stubs emit, with the same timing rules:
   taking every reading held.
 
 Each model returns its messages in the order the device queues them, with
-when it queued each (``ready_at``) and the event time it stamps on it (its
-own, drifting clock). ``sim.world.uplink`` takes them from there.
+when its upload session sends each (``ready_at``) and the event time it stamps
+on it (its own, drifting clock). ``sim.world.uplink`` takes them from there.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,7 +55,7 @@ from firmware_stubs.protocol import (
 )
 from sim.detector.cases import Curfew
 from sim.world.draws import HOUR_S
-from sim.world.intervals import contains, end_of, holds, next_start
+from sim.world.intervals import contains, end_of, holds
 
 
 @dataclass
@@ -119,10 +121,9 @@ def base_unit(inputs: UnitInputs, params: DeviceParams, rng: np.random.Generator
         if holds(inputs.curfews, leave):
             events.add(BaseEventCode.TAG_LEAVE, leave, present=False, ready=leave)
         else:
-            # Held: goes with the next status check, or at curfew start if the tag is still gone then.
-            starts = next_start(inputs.curfews, leave)
-            events.add(BaseEventCode.TAG_LEAVE, leave, present=False, ready=min(next_status(leave), starts if starts < back else math.inf),
-                       violation=False)
+            # Held: goes with the next status check, or earlier with any session opened before it
+            # (at curfew start if the tag is still gone then: ``_UnitEvents.outbox``).
+            events.add(BaseEventCode.TAG_LEAVE, leave, present=False, ready=next_status(leave), violation=False)
         if back < inputs.end:
             at_once = holds(inputs.curfews, back)
             events.add(BaseEventCode.TAG_RETURN, back, present=True, ready=back if at_once else next_status(back), violation=at_once)
@@ -153,7 +154,10 @@ def base_unit(inputs: UnitInputs, params: DeviceParams, rng: np.random.Generator
             events.add(BaseEventCode.BACKUP_BATTERY_LOW, low_at, present=not holds(gone, low_at), ready=next_status(low_at))
         if stop < inputs.end:
             events.add(BaseEventCode.MAINS_RESTORED, stop, present=not holds(gone, stop), ready=next_status(stop))
-    return events.outbox(inputs.tag_id, inputs.curfews, cuts, dead, backup_s), dead
+    # A curfew starting with the tag gone opens a session (BaseUnit._absent_at_curfew_start).
+    starts = inputs.curfews[:, 0]
+    absent_at_start = starts[contains(gone, starts) & (starts < inputs.end)]
+    return events.outbox(inputs.tag_id, inputs.curfews, cuts, dead, backup_s, absent_at_start), dead
 
 
 class _UnitEvents:
@@ -178,7 +182,11 @@ class _UnitEvents:
         self.violation.append(code in _VIOLATIONS and ready == t if violation is None else violation)
         self.tag_flags.append(tag_flags)
 
-    def outbox(self, tag_id: int, curfews: np.ndarray, cuts: np.ndarray, dead: np.ndarray, backup_s: float) -> Outbox:
+    def outbox(self, tag_id: int, curfews: np.ndarray, cuts: np.ndarray, dead: np.ndarray, backup_s: float,
+               sessions: np.ndarray) -> Outbox:
+        """In the stub's queue order, each sent with the first session opened at or after it
+        was queued: a status check, an event sent at once, or ``sessions`` (other times the
+        unit opens one)."""
         t = np.array(self.times)
         unit = (np.where(contains(cuts, t), int(UnitFlags.ON_BACKUP_BATTERY), 0)
                 | np.where(contains(curfews, t), int(UnitFlags.IN_CURFEW), 0)
@@ -189,15 +197,25 @@ class _UnitEvents:
         # Recharge is not modelled: cuts are rare and the next one finds it full.
         battery = np.where(contains(cuts, t), np.maximum(0, np.round(100 - (t - on_backup_since) * 100 / backup_s)), 100).astype(int)
         alive = np.flatnonzero(~contains(dead, t))
-        order = alive[np.argsort(np.array(self.ready)[alive], kind="stable")]  # queue order: by ready time, then as added
+        # The stub queues (and numbers) each event as it happens, and a session sends the whole
+        # queue in that order: a held event goes before the status check that carries it. On a
+        # tie, as the stub: what it times itself before a status check due then, what the world
+        # brings (mains, beacons) after.
+        rank = np.array([_TIE_RANK.get(code, 3) for code in self.codes])
+        order = alive[np.lexsort((alive, rank[alive], t[alive]))]
+        # A session takes everything queued before it, so each event goes at the earliest of
+        # its own session and those of the events after it, and of any other session since.
+        ready = np.minimum.accumulate(np.array(self.ready, dtype=float)[order][::-1])[::-1]
+        opened = np.append(sessions[~contains(dead, sessions)], np.inf)  # a dead unit opens none
+        ready = np.minimum(ready, opened[np.searchsorted(opened, t[order], side="left")])
         as_flags: dict[int, UnitFlags] = {}
         box = Outbox()
-        for k in order.tolist():
+        for k, at in zip(order.tolist(), ready.tolist(), strict=True):
             f = int(unit[k])
             flags = as_flags.get(f)
             if flags is None:
                 flags = as_flags[f] = UnitFlags(f)
-            box.put(self.ready[k], self.times[k], BaseUnitEvent(self.codes[k], tag_id, self.tag_flags[k], flags, int(battery[k])))
+            box.put(at, self.times[k], BaseUnitEvent(self.codes[k], tag_id, self.tag_flags[k], flags, int(battery[k])))
         return box
 
 
@@ -215,6 +233,13 @@ def _as_heard(gone: np.ndarray, dead: np.ndarray, leave_time_s: float) -> np.nda
             heard.append((leave, back))
     return np.array(heard, dtype=float).reshape(-1, 2)
 
+
+# Events at one instant, in the stub's order: the unit's own timers first, in ``BaseUnit._due``'s
+# order (a leave or battery warning before the status check due with it), then what the world
+# brings, which the stub takes after doing all that is due (``Device.tick``); mains before a
+# beacon, since a unit revived by its mains hears the tag only then.
+_TIE_RANK = {BaseEventCode.INSTALLATION: 0, BaseEventCode.TAG_LEAVE: 0, BaseEventCode.BACKUP_BATTERY_LOW: 0,
+             BaseEventCode.STATUS_CHECK: 1, BaseEventCode.MAINS_LOST: 2, BaseEventCode.MAINS_RESTORED: 2}  # else 3
 
 _VIOLATIONS = {BaseEventCode.TAG_LEAVE, BaseEventCode.TAG_RETURN, BaseEventCode.STRAP_TAMPER, BaseEventCode.BODY_TAMPER}
 

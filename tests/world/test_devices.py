@@ -7,10 +7,26 @@ from dataclasses import replace
 import numpy as np
 
 from firmware_stubs.alcohol_tag import AlcoholTag, SkinSample
+from firmware_stubs.base_unit import RADIO, BaseUnit
+from firmware_stubs.device import UPLINK
 from firmware_stubs.gps_tag import GpsTag
 from firmware_stubs.params import default_device_params
-from firmware_stubs.protocol import Ack, BaseEventCode, Frame, GpsFlags, GpsStatus, StreamDecoder, encode_frame
+from firmware_stubs.protocol import (
+    Ack,
+    BaseEventCode,
+    BaseUnitEvent,
+    Config,
+    CurfewWindow,
+    Frame,
+    GpsFlags,
+    GpsStatus,
+    RfBeacon,
+    StreamDecoder,
+    encode_frame,
+)
+from sim.detector.cases import Curfew
 from sim.world import devices as models
+from sim.world.draws import HOUR_S
 from sim.world.intervals import EMPTY
 
 DEVICE_ID = 77
@@ -137,6 +153,79 @@ def test_cuts_the_unit_hears_as_one_are_one_tamper_and_one_clear() -> None:
     assert tamper_events(gone=[(1000.0, 5000.0)], tampers=[(2000.0, 3000.0), (5005.0, 6000.0)]) == ([5000.0], [6000.0])
     # Apart by more than the clearing beacon: two pairs.
     assert tamper_events(gone=[], tampers=[(6000.0, 7000.0), (8000.0, 9000.0)]) == ([6000.0, 8000.0], [7000.0, 9000.0])
+
+
+# --- base unit: what it holds, and when and in what order it sends it ------------------------
+
+BEACON_S = 12.0  # the tag's beacons as the unit hears them at home: fixed, so both sides share them
+CURFEW = Curfew(0x7F, round(19.5 * HOUR_S), round(11.5 * HOUR_S))  # 19:30 to 07:00 every night
+QUEUE_END = 48 * HOUR_S
+# No time falls on another (a status check on the hour, a beacon every 12 s): ties are the stub's
+# driver's to order. Day 0: back 09:20 (held), the mains lost at 09:40 (sent at once, taking the
+# return with it), restored 11:30 (held); out 17:00 to 19:10, both before curfew (the leave held
+# for the 18:00 status check, the return for 20:00's). Day 1: the mains lost 42:05 and restored
+# 43:10 (held), out 42:30 to 44:54, so curfew starts at 43:30 with the tag gone and that session
+# takes the restore.
+QUEUE_AWAY = np.array([[8 * HOUR_S, 9 * HOUR_S + 1205], [17 * HOUR_S, 19 * HOUR_S + 605], [42.5 * HOUR_S, 44.9 * HOUR_S]])
+QUEUE_CUTS = np.array([[9 * HOUR_S + 2407, 11.5 * HOUR_S + 7], [42 * HOUR_S + 307, 43 * HOUR_S + 607]])
+
+
+def stub_queue() -> tuple[list[tuple[BaseEventCode, int, float]], np.ndarray]:
+    """(code, event ms, first sent) of every event the stub ``BaseUnit`` queues before
+    ``QUEUE_END``, in its queue (sequence) order, every frame acked as it goes; and the beacons it heard."""
+    unit = BaseUnit(DEVICE_ID, 0.0, DEFAULTS.base_unit, DEFAULTS.uplink_for(BaseUnit.KIND), DEVICE_ID + 1)
+    window = CurfewWindow(CURFEW.days, CURFEW.start_s, CURFEW.duration_s)
+    decoder, sent = StreamDecoder(), {}
+
+    def upload(now: float) -> None:
+        unit.drain(RADIO)
+        while frames := [f for f in decoder.feed(unit.drain(UPLINK)) if isinstance(f.message, BaseUnitEvent)]:
+            for frame in frames:
+                sent.setdefault(frame.seq, (frame.message.code, frame.event_time_ms, now))
+            unit.receive(now, encode_frame(Frame(DEVICE_ID, 0, 0, Ack(max(f.seq for f in frames)))))
+
+    unit.receive(0.0, encode_frame(Frame(DEVICE_ID, 0, 0, Config(curfews=(window,)))))
+    upload(0.0)
+    beacons = np.arange(BEACON_S, QUEUE_END, BEACON_S)
+    beacons = beacons[~models.contains(QUEUE_AWAY, beacons)]
+    stimuli = sorted([(t, None) for t in beacons.tolist()] + [(a, False) for a, _ in QUEUE_CUTS.tolist()]
+                     + [(b, True) for _, b in QUEUE_CUTS.tolist()])
+    k = 0
+    while (wake := min(unit.next_deadline(), stimuli[k][0] if k < len(stimuli) else QUEUE_END)) < QUEUE_END:
+        if k < len(stimuli) and wake == stimuli[k][0]:
+            mains = stimuli[k][1]
+            k += 1
+            if mains is None:
+                unit.receive(wake, encode_frame(Frame(DEVICE_ID + 1, 0, 0, RfBeacon())), RADIO)
+            else:
+                unit.set_mains(wake, mains)
+        else:
+            unit.tick(wake)
+        upload(wake)
+    return [sent[seq] for seq in sorted(sent)], beacons
+
+
+def fleet_queue(beacons: np.ndarray) -> list[tuple[BaseEventCode, int, float]]:
+    """The same from the fleet's model, its tag gone as the stub heard it: ``leave_time_s`` after
+    the last beacon before a gap, back at the first after it."""
+    leave_s = DEFAULTS.base_unit.leave_time_s
+    gaps = np.flatnonzero(np.diff(beacons) > leave_s)
+    gone = np.column_stack((beacons[gaps] + leave_s, beacons[gaps + 1]))
+    inputs = models.UnitInputs(DEVICE_ID + 1, QUEUE_END, models.curfew_windows(CURFEW, QUEUE_END), gone, EMPTY, QUEUE_CUTS)
+    box, _ = models.base_unit(inputs, DEFAULTS, np.random.default_rng(1))
+    return [(m.code, round(t * 1000), r) for t, r, m in zip(box.event_time, box.ready_at, box.messages, strict=True)]
+
+
+def test_the_fleet_base_unit_sends_what_it_holds_in_the_stubs_order_with_the_session_that_takes_it() -> None:
+    stub, beacons = stub_queue()
+    fleet = fleet_queue(beacons)
+    assert fleet == stub
+    # The defect this guards: a leave and a return before curfew, the return held for the 20:00
+    # status check. The fleet sent it after that check, so the centre, hearing from the unit
+    # since curfew began with no return yet, raised an absence the return then closed before it began.
+    codes = [c for c, _, _ in fleet]
+    held = next(i for i, (c, ms, _) in enumerate(fleet) if c is BaseEventCode.TAG_RETURN and 19 * HOUR_S < ms / 1000 < 19.5 * HOUR_S)
+    assert codes[held + 1] is BaseEventCode.STATUS_CHECK and fleet[held][2] == fleet[held + 1][2] == 20 * HOUR_S
 
 
 # --- alcohol tag -------------------------------------------------------------------------------
