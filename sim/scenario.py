@@ -139,6 +139,28 @@ class Routine:
 
 
 @dataclass(frozen=True, slots=True)
+class ChargingHabit:
+    """The charging condition of a GPS tag's order, and how wearers keep it."""
+
+    min_hours_a_day: float  # the condition: at least this long on charge each calendar day
+    evening_hours: tuple[float, ...]  # a wearer's habitual hour, drawn by the weights
+    evening_weights: tuple[float, ...]
+    within_h: float  # not home at the hour: the charge as near it as this, either side, or none
+
+    def __post_init__(self) -> None:
+        if not self.evening_hours or len(self.evening_hours) != len(self.evening_weights):
+            raise ValueError("evening_hours and evening_weights must be lists of the same, non-zero length")
+        if sum(self.evening_weights) <= 0:
+            raise ValueError("evening_weights must not all be 0")
+        if not 0 <= min(self.evening_hours) <= max(self.evening_hours) < 24:
+            raise ValueError("evening_hours: each must be an hour of the day, from 0 to under 24")
+        if not 0 < self.min_hours_a_day <= 24:
+            raise ValueError("min_hours_a_day: must be more than 0 and at most 24")
+        if self.within_h <= 0:
+            raise ValueError("within_h: must be more than 0")
+
+
+@dataclass(frozen=True, slots=True)
 class Behaviour:
     """Shares of subjects who break their conditions, and how."""
 
@@ -157,9 +179,9 @@ class Behaviour:
     drinker: float  # of alcohol subjects
     drinking_episodes_per_week: float
     peak_tac_mg_dl_median: float
-    non_charger: float  # of GPS subjects: lets the tag run flat now and then
-    flat_episodes_per_week: float
-    flat_hours_median: float
+    non_charger: float  # of GPS subjects: now and then forgets to charge for a day or more
+    forgetting_spells_per_week: float
+    forgotten_days_median: float  # lognormal: every charge due in a spell is skipped
     duration_sigma: float  # log-sd of the lognormal durations (lateness has its own)
 
     def __post_init__(self) -> None:
@@ -208,6 +230,7 @@ class Scenario:
     town: Town
     zones: ZonePlan
     routine: Routine
+    charging: ChargingHabit
     behaviour: Behaviour
     faults: Faults
     link: Link

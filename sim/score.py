@@ -47,7 +47,7 @@ _FAMILY_TRUTH: dict[str, tuple[TruthKind, ...]] = {
     "tamper": (TruthKind.STRAP_TAMPERED,),
     "exclusion": (TruthKind.IN_EXCLUSION_ZONE,),
     "alcohol": (TruthKind.DRINKING,),
-    "charging": (TruthKind.DEVICE_FLAT,),
+    "charging": (TruthKind.DEVICE_FLAT, TruthKind.CHARGE_MISSED),
     "no-fix": (),
     "unit-moved": (),
 }

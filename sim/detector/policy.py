@@ -42,6 +42,7 @@ class Policy:
     go_outside_s: float
     go_outside_grace_s: float
     charge_period_s: float  # a charge must be seen in each such period from midnight (a day); 0: the rule is off
+    charge_min_s: float  # at least this long on charge seen in the period (each charging status stands for one report interval)
     alcohol_threshold_mg_dl: float
     alcohol_confirm_readings: int
     reboot_inhibit_s: float

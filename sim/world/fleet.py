@@ -10,13 +10,13 @@ model (``sim.world.uplink``): the copies that reach the centre, and when.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from firmware_stubs.params import GpsTagParams
 from firmware_stubs.protocol import encode_frames
-from sim.scenario import Scenario, Supplier
+from sim.scenario import ChargingHabit, Scenario, Supplier
 from sim.world import devices as models
 from sim.world.alcohol import Episode, over_threshold_intervals, readings
 from sim.world.channel import spurious_leaves
@@ -59,7 +59,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     windows = models.curfew_windows(subject.curfew, end)
     battery = models.gps_battery(charging, supplier.devices, end) if subject.wears(Slot.GPS_TAG) else None
     flat = EMPTY if battery is None else battery.flat
-    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, flat, outages, truth)
+    zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, charging, flat, outages, truth)
     params = supplier.devices
     fault_rng = streams.subject(subject.index, Use.FAULTS)
     s = subject.index
@@ -131,22 +131,21 @@ def live_out(subject: Subject, scenario: Scenario, supplier: Supplier, streams: 
     GPS tag: what both fidelities run the devices on."""
     end = scenario.days * DAY_S
     life = live(subject, scenario, streams.subject(subject.index, Use.ROUTINE))
-    gps = supplier.devices.gps_tag
-    life = replace(life, flat=_can_run_flat(life.flat, gps.battery_life_hours * HOUR_S, gps.charge_hours_to_full * HOUR_S))
     # A trip begun in the run may end after it: the track covers it, the truth is cut at the end.
     last_back = max((t.leave_s + t.dwell_s + 2 * math.dist(subject.home, t.destination_xy) / t.speed_m_s for t in life.trips), default=0.0)
     track = Track.from_trips(subject.home, life.trips, 0.0, max(end, last_back + 1.0))
     home = _home_intervals(track, end)
     charging = EMPTY
     if subject.wears(Slot.GPS_TAG):
-        charging = _charging(home, clip(life.flat, 0.0, end), gps.charge_hours_to_full, gps.battery_life_hours * HOUR_S, end)
+        charging = _charging(home, life, scenario.charging, supplier.devices.gps_tag, end)
     return Lived(life, track, home, charging)
 
 
 def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, track: Track, home: np.ndarray, windows: np.ndarray,
-                   life: Life, flat: np.ndarray, outages: list[np.ndarray], truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
-    """The subject's truth, whatever their devices manage to report (``flat``: when a GPS tag's
-    battery was empty off charge); and, for a GPS tag, when the subject was in each exclusion
+                   life: Life, charging: np.ndarray, flat: np.ndarray, outages: list[np.ndarray],
+                   truth: TruthLog) -> tuple[list[np.ndarray], np.ndarray]:
+    """The subject's truth, whatever their devices manage to report (``charging``: when a GPS
+    tag was on charge; ``flat``: when its battery was empty off charge); and, for a GPS tag, when the subject was in each exclusion
     zone and when a zone rule was broken."""
     s, end = subject.index, scenario.days * DAY_S
     truth.add(s, 0, TruthKind.CELLULAR_OUTAGE, clip(outages[subject.area], 0.0, end))
@@ -161,6 +160,7 @@ def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, tra
     if not subject.wears(Slot.GPS_TAG):
         return [], np.empty((0, 2))
     truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.DEVICE_FLAT, flat)
+    truth.add(s, subject.device(Slot.GPS_TAG), TruthKind.CHARGE_MISSED, _charge_missed(charging, scenario.charging, end))
     zones = [clip(inside_intervals(track, z.x, z.y, z.radius_m), 0.0, end) for z in subject.exclusions]
     for spans in zones:
         truth.add(s, 0, TruthKind.IN_EXCLUSION_ZONE, spans)
@@ -173,16 +173,6 @@ def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, tra
 
 
 _TAG_OF = {Slot.BASE_UNIT: Slot.RF_TAG, Slot.GPS_TAG: Slot.GPS_TAG, Slot.ALCOHOL_TAG: Slot.ALCOHOL_TAG}
-
-
-def _can_run_flat(flat: np.ndarray, life_s: float, charge_s: float) -> np.ndarray:
-    """The flat spells a battery allows: fitted full, and charged after each flat, it cannot go
-    flat until a full charge has had time to run down."""
-    kept: list[tuple[float, float]] = []
-    for start, stop in flat.tolist():
-        if start >= (kept[-1][1] + charge_s if kept else 0.0) + life_s:
-            kept.append((start, stop))
-    return np.array(kept, dtype=float).reshape(-1, 2)
 
 
 def _home_intervals(track: Track, end: float) -> np.ndarray:
@@ -233,25 +223,41 @@ def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end
     return np.unique(np.concatenate(times))
 
 
-def _charging(home: np.ndarray, flat: np.ndarray, hours_to_full: float, life_s: float, end: float) -> np.ndarray:
-    """A compliant wearer charges each evening: from 18:00, or from getting home after it, once
-    at home long enough, for the hours a full charge takes (a day spent at home is no reason to
-    skip it); a tag the wearer lets run flat (``flat``) is charged when found, and was off its
-    charger for the battery's life before."""
-    charge = hours_to_full * HOUR_S
+def _charging(home: np.ndarray, life: Life, habit: ChargingHabit, p: GpsTagParams, end: float) -> np.ndarray:
+    """When the wearer has the tag on charge, for the full charge time: at their own hour each
+    evening (and, for a battery that cannot last a day, as often more a day as it needs, evenly
+    spaced), or as near it as being at home allows, before going out or on getting back, within
+    ``within_h`` either side (a day at home is no reason to skip it); never in a spell they
+    forget."""
+    full, near = p.charge_hours_to_full * HOUR_S, habit.within_h * HOUR_S
+    every = DAY_S / math.ceil(24.0 / p.battery_life_hours)
     spans = []
     stretches = home.tolist()
-    for evening in np.arange(18 * HOUR_S, end, DAY_S).tolist():
+    for due in np.arange(life.charge_hour_s - DAY_S + every, end, every).tolist():
+        if due < 0 or contains(life.forgotten, np.array([due]))[0]:
+            continue
         for a, b in stretches:
-            start = max(a, evening)
-            if start >= evening + 6 * HOUR_S:
-                break  # not home long enough before midnight: a night out skips a charge
-            if b - start >= charge:
-                spans.append((start, start + charge))
+            if b <= due - near + full:
+                continue
+            if a >= due + near:
                 break
-    running_down = flat - np.array([life_s, 0.0])
-    kept = intersect(disjoint(spans), complement(running_down, 0.0, end + charge))
-    return clip(union(kept, [(b, b + charge) for _, b in flat]), 0.0, end)
+            if b - a >= full:
+                start = max(a, min(due, b - full))
+                spans.append((start, start + full))
+                break
+    return clip(disjoint(spans), 0.0, end)
+
+
+def _charge_missed(charging: np.ndarray, habit: ChargingHabit, end: float) -> np.ndarray:
+    """The whole days (from midnight) with less time on charge than the condition asks."""
+    days = np.arange(0.0, math.floor(end / DAY_S) * DAY_S, DAY_S)
+    on = np.array([_length(intersect(charging, np.array([[d, d + DAY_S]]))) for d in days.tolist()])
+    short = days[on < habit.min_hours_a_day * HOUR_S] if len(days) else days
+    return np.column_stack((short, short + DAY_S))
+
+
+def _length(spans: np.ndarray) -> float:
+    return float((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0.0
 
 
 def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: np.ndarray, life: Life,

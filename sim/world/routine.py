@@ -1,5 +1,5 @@
 """What each subject really does, day by day: trips out, late returns, missed nights,
-zone entries, strap removals, drinking and flat batteries.
+zone entries, strap removals, drinking, and when they charge a GPS tag.
 
 A compliant day: home through the curfew, perhaps out for part of the day in
 one or more tours from home and back, each on a track clear of the subject's
@@ -35,7 +35,8 @@ class Life:
     trips: tuple[Trip, ...]
     removals: np.ndarray  # (n, 2) strap off intervals
     drinking: np.ndarray  # (n, 2) episode start and peak TAC (mg/dl)
-    flat: np.ndarray  # (n, 2) GPS tag flat intervals (not charged)
+    charge_hour_s: float  # the time of day a GPS wearer habitually puts the tag on charge
+    forgotten: np.ndarray  # (n, 2) spells in which a GPS wearer charges nothing
 
 
 # Destinations drawn before a compliant wearer gives up on going out: a track clear of
@@ -119,9 +120,14 @@ def live(subject: Subject, scenario: Scenario, rng: np.random.Generator) -> Life
             trips.append(Trip(start, destination, dwell, routine.speed_m_s))
             back = start + 2 * travel + dwell
     removals = episodes(rng, b.removals_per_week, b.removal_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.strap_remover else np.empty((0, 2))
-    flat = episodes(rng, b.flat_episodes_per_week, b.flat_hours_median * HOUR_S, b.duration_sigma, end) if subject.traits.non_charger else np.empty((0, 2))
+    forgotten = np.empty((0, 2))
+    if subject.traits.non_charger:
+        forgotten = episodes(rng, b.forgetting_spells_per_week, b.forgotten_days_median * DAY_S, b.duration_sigma, end)
     drinking = np.empty((0, 2))
     if subject.traits.drinker:
         starts = poisson_times(rng, b.drinking_episodes_per_week, end)
         drinking = np.column_stack((starts, b.peak_tac_mg_dl_median * np.exp(b.duration_sigma * rng.standard_normal(len(starts)))))
-    return Life(tuple(trips), removals, drinking, flat)
+    habit = scenario.charging
+    weights = np.asarray(habit.evening_weights) / sum(habit.evening_weights)
+    charge_hour_s = float(rng.choice(habit.evening_hours, p=weights)) * HOUR_S
+    return Life(tuple(trips), removals, drinking, charge_hour_s, forgotten)

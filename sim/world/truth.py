@@ -24,6 +24,7 @@ class TruthKind(IntEnum):
     UNMONITORED = 8  # fitted but not reporting: an installation fault
     MAINS_LOST = 9  # a base unit's mains cut (equipment)
     CELLULAR_OUTAGE = 10  # the device's area had no network (equipment)
+    CHARGE_MISSED = 11  # a whole day (from midnight) a GPS tag was on charge less than the condition asks
 
     @property
     def label(self) -> str:

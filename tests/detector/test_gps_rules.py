@@ -453,32 +453,51 @@ def test_not_charging_needs_the_tag_heard() -> None:
     assert tl.summary(NOT_CHARGING) == []
 
 
+def charge(tl: Timeline, at: float, minutes: int, late_by: float = 0.0) -> Timeline:
+    """On charge from ``at`` for ``minutes``: a charging status at each 10-minute upload
+    (arriving ``late_by`` after its event time, as store-and-forward may deliver them)."""
+    for k in range(0, minutes, 10):
+        event = at + k * 60
+        status(tl, event + late_by, GPS_CHARGING, event_time=event if late_by else None)
+    return tl
+
+
 def test_charging_every_evening_at_varying_hours_raises_nothing() -> None:
-    """The old 24-hour window fired here (18:00, then 23:00 next day: 29 h apart): wearers
+    """The old 24-hour window fired here (18:00, then 22:00 next day: 28 h apart): wearers
     who charge every evening, not at the same hour, keep the daily rule (issue 11)."""
     tl = gps_timeline()
-    for hour in (18, 24 + 23, 48 + 19):
-        status(tl, H(hour), GPS_CHARGING)
+    for hour in (18, 24 + 22, 48 + 19):
+        charge(tl, H(hour), 120)
     tl.run(H(80))
     assert tl.summary(NOT_CHARGING) == []
+
+
+def test_less_than_an_hour_on_charge_in_a_day_is_a_breach_and_an_hour_is_not() -> None:
+    """"At least one hour a day" (gov.uk): each charging status stands for one upload interval."""
+    tl = gps_timeline()
+    charge(tl, H(20), 50)  # day 0: five statuses, 50 min seen
+    charge(tl, H(24 + 20), 60)  # day 1: six, the hour
+    status(tl, H(48 + 8), 0)
+    charge(tl, H(48 + 20), 60)
+    tl.run(H(80))
+    assert tl.summary(NOT_CHARGING) == [("not-charging", "breach", 0.0, H(24) + JUDGED, H(24) + JUDGED)]
+
+
+def test_a_charge_across_midnight_counts_in_each_day_for_its_own_part() -> None:
+    tl = gps_timeline()
+    charge(tl, H(23) + 1800, 120)  # 23:30 to 01:30: three statuses on day 0, nine on day 1
+    charge(tl, H(48 + 20), 60)
+    tl.run(H(80))
+    assert tl.summary(NOT_CHARGING) == [("not-charging", "breach", 0.0, H(24) + JUDGED, H(24) + JUDGED)]
 
 
 def test_a_day_without_a_charge_between_days_with_one_is_raised() -> None:
     tl = gps_timeline()
-    status(tl, H(20), GPS_CHARGING)
+    charge(tl, H(20), 120)
     status(tl, H(24 + 12), 0)  # day 1: heard, no charge
-    status(tl, H(48 + 20), GPS_CHARGING)
+    charge(tl, H(48 + 20), 120)
     tl.run(H(80))
     assert tl.summary(NOT_CHARGING) == [("not-charging", "breach", H(24), H(48) + JUDGED, H(48) + JUDGED)]
-
-
-def test_a_late_charging_status_counts_for_its_own_day() -> None:
-    tl = gps_timeline()
-    status(tl, H(22), 0)
-    status(tl, H(24) + 600, GPS_CHARGING, event_time=H(23))  # store-and-forward: day 0's charge, arriving on day 1
-    status(tl, H(30), GPS_CHARGING)
-    tl.run(H(49))
-    assert tl.summary(NOT_CHARGING) == []
 
 
 BATTERY_KINDS = (AlertKind.GPS_BATTERY_LOW, AlertKind.GPS_BATTERY_FLAT, AlertKind.NO_CONTACT)
@@ -611,15 +630,15 @@ def test_uploads_drained_late_still_fold_a_re_entry() -> None:
 def test_a_charge_reported_late_but_within_the_allowed_lateness_counts() -> None:
     tl = gps_timeline()
     status(tl, H(20), 0)
-    status(tl, H(26), GPS_CHARGING, event_time=H(22))  # four hours late: day 0's charge
-    status(tl, H(30), GPS_CHARGING)
+    charge(tl, H(22), 60, late_by=H(4))  # four hours late: day 0's charge, arriving on day 1
+    charge(tl, H(30), 60)
     tl.run(H(49))
     assert tl.summary(NOT_CHARGING) == []
 
 
 def test_a_day_the_tag_said_nothing_is_not_judged_on_charging() -> None:
     tl = gps_timeline()
-    status(tl, H(1), GPS_CHARGING)  # day 0 fine; then silent through all of day 1
-    status(tl, H(48.5), GPS_CHARGING)  # heard 00:30 on day 2
+    charge(tl, H(1), 60)  # day 0 fine; then silent through all of day 1
+    charge(tl, H(48.5), 60)  # heard 00:30 on day 2
     tl.run(H(60))
     assert tl.summary(NOT_CHARGING) == []

@@ -66,8 +66,9 @@ from sim.world.truth import TruthLog
 
 SEED = 1
 BASE = load_scenario("smoke")
-# Supplier B: its 12 h GPS battery, charged once an evening, runs flat most days, so the centre
-# sees message gaps in a few subject-days.
+# Supplier B: its 12 h GPS battery, charged twice a day, runs flat whenever its wearer forgets a
+# charge (every wearer here forgets about every other day), so the centre sees message gaps in
+# a few subject-days.
 SUPPLIER_BASE = load_supplier("supplier-b")
 # No device faults but those under test: no false tampers, reboots, clock drift or install
 # faults, none of which full fidelity models.
@@ -81,7 +82,7 @@ LINK = replace(BASE.link, loss=0.1, duplicate=0.0, reorder=0.0, corrupt=0.0)
 # The traits' events made daily or so, so a few subject-days count them in tens: the smoke
 # scenario's rates are a few a subject-year. No mains cuts or cellular outages (full fidelity
 # has no outages).
-BEHAVIOUR = replace(BASE.behaviour, zone_entries_per_week=7.0, removals_per_week=3.5, flat_episodes_per_week=3.5,
+BEHAVIOUR = replace(BASE.behaviour, zone_entries_per_week=7.0, removals_per_week=3.5, forgetting_spells_per_week=7.0, forgotten_days_median=0.5,
                     drinking_episodes_per_week=5.0)
 FAULTS = replace(BASE.faults, mains_cuts_per_unit_year=0.0, outages_per_area_year=0.0, regional_outages_per_year=0.0)
 FLEET_REPEATS = 4
@@ -305,7 +306,9 @@ REST_DISAGREES = pytest.mark.xfail(strict=True, reason=(
     "and it rests when still away; the fleet rests at home only"))
 
 
-@REST_DISAGREES
+# Over the whole day the two rest rules' errors run both ways (more fixes at home at full
+# fidelity, fewer at a destination), and with the tags flat part of most days the totals agree
+# within these 16 subjects' interval; where the subject was (below) shows the disagreement.
 def test_gps_fixes_received_per_subject_day_agree(gps: Both) -> None:
     result = paired("GPS fixes received per subject-day", gps, per_day(fixes_received))
     assert result.agrees(), str(result)
@@ -327,7 +330,6 @@ def test_gps_fixes_received_where_the_subject_was_agree(gps: Both, where: Where)
     assert result.agrees(), str(result)
 
 
-@pytest.mark.xfail(strict=True, reason="which fixes are taken when follows the rest rule, on which the fidelities disagree")
 def test_gps_fix_latency_agrees(gps: Both) -> None:
     # From the fix to its batch at the centre: up to an upload interval, and a flat spell's hold.
     result = paired("GPS fix to centre, mean s", gps, fix_latency)

@@ -11,7 +11,8 @@ own: a confirmed visit among them that no alert covers is raised late, with
 its own times. Inclusion zones apply only inside curfew windows. No fix
 while moving for the go-outside time plus its grace is a breach; a low
 battery is equipment; a strap opening is a breach; a day in which the tag
-was heard but no charging was seen is a breach of the charging condition.
+was heard but less than ``charge_min_s`` of charging was seen is a breach of
+the charging condition.
 
 Under a policy that tracks nothing, every fix on the wrong side of a zone and
 every status that reports a problem is an alert.
@@ -20,6 +21,7 @@ every status that reports a problem is an alert.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -97,9 +99,10 @@ class GpsRule:
         self._visits: dict[tuple[int, int], list[tuple[float, float]]] = {}
         self._newest_status: dict[int, float] = {}  # device -> event time of the newest status applied
         self._no_fix_since: dict[int, float] = {}
-        # device -> the periods (numbered from the epoch) in which a status, and a charging one, was reported.
+        # device -> the periods (numbered from the epoch) in which a status was reported, and
+        # how many statuses reported charging in each.
         self._heard_in: dict[int, set[int]] = {}
-        self._charged_in: dict[int, set[int]] = {}
+        self._charged_in: dict[int, Counter[int]] = {}
         period = det.policy.charge_period_s
         if period > 0:
             for device in det.devices.values():
@@ -107,7 +110,7 @@ class GpsRule:
                     # The first whole period: charging before the start, or before fitting, went unseen.
                     first = math.ceil(max(device.fitted.installed_at, det.now) / period)
                     self._heard_in[device.fitted.device] = set()
-                    self._charged_in[device.fitted.device] = set()
+                    self._charged_in[device.fitted.device] = Counter()
                     det.timers.at(self._charge_judged_at(device, first), self._charge_due, (device, first))
 
     # --- fixes ---------------------------------------------------------------------
@@ -313,7 +316,7 @@ class GpsRule:
             period = int(r.event_time // det.policy.charge_period_s)
             self._heard_in[dev].add(period)
             if flags & GPS_CHARGING:
-                self._charged_in[dev].add(period)
+                self._charged_in[dev][period] += 1
         if r.event_time < self._newest_status.get(dev, -math.inf):
             return  # older than the state already known: it cannot open or close a condition now
         self._newest_status[dev] = r.event_time
@@ -357,14 +360,18 @@ class GpsRule:
 
     def _charge_due(self, arg: tuple[DeviceState, int]) -> None:
         """The published rule, "charge at least one hour a day" (gov.uk): a day (a period from
-        midnight) in which the tag was heard but no charging was seen is a breach of it."""
+        midnight) in which the tag was heard but less charging than that was seen is a breach of
+        it. The centre sees charging only in the status of each upload, so each charging status
+        stands for one report interval on charge."""
         device, period = arg
-        det, length = self.det, self.det.policy.charge_period_s
+        det, p = self.det, self.det.policy
         heard, charged = self._heard_in[device.fitted.device], self._charged_in[device.fitted.device]
-        start = period * length
-        if period in heard and period not in charged:
+        start = period * p.charge_period_s
+        seen_s = charged[period] * device.fitted.report_interval_s
+        if period in heard and seen_s < p.charge_min_s:
             alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, start)
-            det.book.raise_(None, alert, det.now, f"no charging seen in the day from {start:.0f}")
-        for periods in (heard, charged):
-            periods.difference_update([p for p in periods if p <= period])
+            det.book.raise_(None, alert, det.now, f"{seen_s / 60:.0f} min on charge seen in the day from {start:.0f}")
+        heard.difference_update([q for q in heard if q <= period])
+        for q in [q for q in charged if q <= period]:
+            del charged[q]
         det.timers.at(self._charge_judged_at(device, period + 1), self._charge_due, (device, period + 1))
