@@ -269,9 +269,13 @@ class GpsAccuracy:
     outdoor_cep90_m: float  # 90% of outdoor fixes within this
     indoor_fix_share: float  # fixes obtained indoors, of those attempted
     indoor_cep90_m: float
+    # Indoors with no satellite fix, the share of attempts that get a cellular (tower) location
+    # instead, and its error: the tag reports it as a fix, with its poor accuracy.
+    indoor_fallback_share: float
+    fallback_cep90_m: float
 
     def __post_init__(self) -> None:
-        _share("", indoor_fix_share=self.indoor_fix_share)
+        _share("", indoor_fix_share=self.indoor_fix_share, indoor_fallback_share=self.indoor_fallback_share)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,7 +76,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             continue
         tag_strap = life.removals if worn_tag is _TAG_OF[slot] else np.empty((0, 2))
         if false.size:
-            truth.add(s, device, TruthKind.DEVICE_FAULTY, false)
+            truth.add(s, device, TruthKind.DEVICE_FAULTY, clip(false, 0.0, end))
         tampers = union(tag_strap, false)
         blocked = outages[subject.area]
         if slot is Slot.BASE_UNIT:

@@ -12,8 +12,9 @@ and SimPy drives the real stubs through it:
   most that old, as it would from one speaking every second, without rendering
   and parsing 86,400 sentences a day. Out of doors the module sees the sky with
   the supplier's outdoor CEP90; at home, indoors, it gets a fix on a share of
-  tries (the supplier's ``indoor_fix_share``) with the indoor CEP90, else none:
-  the fleet's ``gps_fixes`` model. The charger goes on and off over the fleet's
+  tries (the supplier's ``indoor_fix_share``) with the indoor CEP90, else, on
+  a share of the rest (``indoor_fallback_share``), a cellular location spoken
+  as a fix with the fallback's CEP90, else none: the fleet's ``gps_fixes`` model. The charger goes on and off over the fleet's
   charging intervals and the strap opens over the subject's removals, so the
   battery runs down, goes flat and revives by the stub's own arithmetic.
 - alcohol tag: the real ``AlcoholTag``, whose sensor reads the TAC of the
@@ -203,9 +204,12 @@ class _GpsWearer(_Wearer):
         x, y = self.lived.track.position(np.array([now]))
         lat, lon = to_lat_lon(x, y, self.scenario.town.lat, self.scenario.town.lon)
         sky = not indoors or self.sky.uniform() < self.accuracy.indoor_fix_share
+        # No satellites indoors: now and then a cellular location, spoken as a poor fix.
+        fallback = not sky and self.sky.uniform() < self.accuracy.indoor_fallback_share
         cep90 = self.accuracy.indoor_cep90_m if indoors else self.accuracy.outdoor_cep90_m
-        truth = GnssTruth(float(lat[0]), float(lon[0]), sky)
-        module = GnssModule(now - self.gnss_params.output_interval_s, replace(self.gnss_params, cep90_m=cep90),
+        truth = GnssTruth(float(lat[0]), float(lon[0]), sky or fallback)
+        module = GnssModule(now - self.gnss_params.output_interval_s,
+                            replace(self.gnss_params, cep90_m=self.accuracy.fallback_cep90_m if fallback else cep90),
                             lambda _: truth, self.gnss_rng)
         module.tick(now)
         self.tag.receive(now, module.drain(NMEA), GNSS)

@@ -198,15 +198,18 @@ def gps_fixes(
     """The fixes a tag on ``track`` takes at ``times``, about a town centred at (lat0, lon0).
 
     Out of doors a fix is always obtained; at home (indoors) only a share ``indoor_fix_share``
-    of attempts gets one, with the worse indoor error. The error is a circular normal whose
-    90% radius is the cep90, the NIJ draft standard's way of stating accuracy. Every draw is
-    made for every time, fix or not, so a stream's later draws do not depend on where the
-    subject was. Reported accuracy is clipped to what the wire can carry."""
+    of attempts gets one, with the worse indoor error, and of the rest a share
+    ``indoor_fallback_share`` gets a cellular location with the fallback's error. The error is
+    a circular normal whose 90% radius is the cep90, the NIJ draft standard's way of stating
+    accuracy. Every draw is made for every time, fix or not, so a stream's later draws do not
+    depend on where the subject was. Reported accuracy is clipped to what the wire can carry."""
     times = np.asarray(times, dtype=float)
     n = len(times)
     indoors = track.at_home(times)
-    got = ~indoors | (rng.random(n) < accuracy.indoor_fix_share)
-    cep90 = np.where(indoors, accuracy.indoor_cep90_m, accuracy.outdoor_cep90_m)
+    satellites = ~indoors | (rng.random(n) < accuracy.indoor_fix_share)
+    fallback = ~satellites & (rng.random(n) < accuracy.indoor_fallback_share)
+    got = satellites | fallback
+    cep90 = np.where(fallback, accuracy.fallback_cep90_m, np.where(indoors, accuracy.indoor_cep90_m, accuracy.outdoor_cep90_m))
     error = rng.standard_normal((2, n)) * (cep90 * SIGMA_PER_CEP90)
     estimate = cep90 * rng.lognormal(0.0, estimate_sigma, n)
     x, y = track.position(times[got])

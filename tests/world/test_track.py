@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -133,7 +134,7 @@ def outdoor_and_home() -> Track:
     return Track.from_trips((0.0, 0.0), [Trip(10 * 3600.0, (2000.0, 0.0), 12 * 3600.0, 1000.0)], 0.0, DAY)
 
 
-ACC = GpsAccuracy(outdoor_cep90_m=10.0, indoor_fix_share=0.3, indoor_cep90_m=40.0)
+ACC = GpsAccuracy(outdoor_cep90_m=10.0, indoor_fix_share=0.3, indoor_cep90_m=40.0, indoor_fallback_share=0.0, fallback_cep90_m=300.0)
 
 
 def radial_error_m(fixes: GpsFixes, track: Track) -> np.ndarray:
@@ -171,13 +172,30 @@ def test_indoors_fixes_are_fewer_and_worse() -> None:
     assert within_binomial(int((err <= ACC.indoor_cep90_m).sum()), len(err), 0.9)
 
 
+def test_indoors_without_satellites_a_share_get_a_cellular_location_with_its_poor_error() -> None:
+    track = outdoor_and_home()
+    times = np.linspace(0, 10 * 3600 - 1, 8000)
+    acc = replace(ACC, indoor_fallback_share=0.5)
+    fixes = gps_fixes(track, times, acc, np.random.default_rng(2), lat0=LAT0, lon0=LON0)
+    # 30% by satellite, then half of the other 70% by the cell: 65% in all
+    share = ACC.indoor_fix_share + (1 - ACC.indoor_fix_share) * acc.indoor_fallback_share
+    assert within_binomial(int(fixes.got_fix.sum()), len(times), share)
+    err = radial_error_m(fixes, track)
+    # A mixture: 30/65 of the fixes within 40 m nine times in ten, 35/65 within 300 m
+    p_within_40 = (0.3 * 0.9 + 0.35 * (1 - 10 ** -(40 / 300) ** 2)) / share
+    assert within_binomial(int((err <= ACC.indoor_cep90_m).sum()), len(err), p_within_40)
+    assert within_binomial(int((err <= acc.fallback_cep90_m).sum()), len(err), (0.3 + 0.35 * 0.9) / share, z=4.0)
+    # and the tag says so: the fallback's estimate is about its own error
+    assert within_binomial(int((fixes.accuracy_m > 150).sum()), len(err), 0.35 / share, z=6.0)
+
+
 @pytest.mark.parametrize(
     "lat0, lon0, accuracy",
     [
         (LAT0, LON0, ACC),
         (-41.29, 179.9999, ACC),  # a town on the antimeridian
-        (89.99, 0.0, GpsAccuracy(10.0, 1.0, 5000.0)),  # by the pole, with huge indoor errors
-        (0.0, -180.0, GpsAccuracy(20_000.0, 0.5, 20_000.0)),  # accuracy past what the wire carries
+        (89.99, 0.0, GpsAccuracy(10.0, 1.0, 5000.0, 0.0, 300.0)),  # by the pole, with huge indoor errors
+        (0.0, -180.0, GpsAccuracy(20_000.0, 0.5, 20_000.0, 0.5, 20_000.0)),  # accuracy past what the wire carries
     ],
 )
 def test_fixes_always_encode(lat0: float, lon0: float, accuracy: GpsAccuracy) -> None:
