@@ -402,16 +402,43 @@ def test_battery_low_is_equipment_open_until_cleared() -> None:
     assert ends(tl, AlertKind.GPS_BATTERY_LOW) == [(T0 + 1800, 2)]
 
 
-def test_strap_open_is_a_breach_until_closed() -> None:
+# A GPS strap's window: the confirmation, and one upload interval for the closing to be sent.
+STRAP_WINDOW = STANDARD.tamper_confirm_s + 600.0
+
+
+def test_strap_open_past_the_confirmation_window_is_a_breach_until_closed() -> None:
     tl = gps_timeline()
     status(tl, T0, GPS_STRAP_OPEN)
-    status(tl, T0 + 300, GPS_STRAP_OPEN | GPS_BATTERY_LOW, 10.0)
-    status(tl, T0 + 600, 0)
+    status(tl, T0 + 600, GPS_STRAP_OPEN | GPS_BATTERY_LOW, 10.0)
+    assert tl.summary(AlertKind.GPS_STRAP) == []  # held
+    status(tl, T0 + 1800, 0)
     assert tl.summary(AlertKind.GPS_STRAP, AlertKind.GPS_BATTERY_LOW) == [
-        ("gps-strap", "breach", T0, T0, T0 + 600),
-        ("gps-battery-low", "equipment", T0 + 300, T0 + 300, T0 + 600),
+        ("gps-battery-low", "equipment", T0 + 600, T0 + 600, T0 + 1800),
+        ("gps-strap", "breach", T0, T0 + STRAP_WINDOW, T0 + 1800),
     ]
-    assert ends(tl, AlertKind.GPS_STRAP) == [(T0 + 600, 2)]
+    assert ends(tl, AlertKind.GPS_STRAP) == [(T0 + 1800, 2)]
+
+
+def test_a_strap_closed_again_within_the_confirmation_window_is_a_suspect_sensor() -> None:
+    """The false strap reports (California: 23% of GPS alerts, AP) that a base unit's tampers
+    already had filtered: a GPS strap seen closed within the window is equipment, not a breach.
+    Here open for a few minutes, the closing sent with the next upload but one."""
+    tl = gps_timeline()
+    status(tl, T0, GPS_STRAP_OPEN)
+    status(tl, T0 + 600, GPS_STRAP_OPEN)
+    status(tl, T0 + 1200, 0)
+    tl.run(T0 + 3600)
+    assert tl.summary(AlertKind.GPS_STRAP) == [("gps-strap", "equipment", T0, T0 + 1200, T0 + 1200)]
+    assert ends(tl, AlertKind.GPS_STRAP) == [(T0 + 1200, 2)]
+
+
+def test_a_strap_open_and_never_seen_closed_is_raised_when_the_window_ends() -> None:
+    tl = gps_timeline()
+    status(tl, T0, GPS_STRAP_OPEN)
+    tl.run(T0 + STRAP_WINDOW - 1)
+    assert tl.summary(AlertKind.GPS_STRAP) == []
+    tl.run(T0 + STRAP_WINDOW + 1)
+    assert tl.summary(AlertKind.GPS_STRAP) == [("gps-strap", "breach", T0, T0 + STRAP_WINDOW, None)]
 
 
 def test_naive_status_problems_are_one_alert_each() -> None:

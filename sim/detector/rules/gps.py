@@ -10,7 +10,9 @@ arrive after newer ones (an upload held, then resent) are judged on their
 own: a confirmed visit among them that no alert covers is raised late, with
 its own times. Inclusion zones apply only inside curfew windows. No fix
 while moving for the go-outside time plus its grace is a breach; a low
-battery is equipment; a strap opening is a breach; a day in which the tag
+battery is equipment; a strap opening is a breach once not closed within the
+tamper confirmation window and one upload interval (closed within it, a
+suspect sensor: equipment); a day in which the tag
 was heard but less than ``charge_min_s`` of charging was seen is a breach of
 the charging condition.
 
@@ -322,7 +324,7 @@ class GpsRule:
         self._newest_status[dev] = r.event_time
         device.battery_low = bool(flags & GPS_BATTERY_LOW)
         self._condition(device, r, AlertKind.GPS_BATTERY_LOW, bool(flags & GPS_BATTERY_LOW), Category.EQUIPMENT, Severity.LOW, f"battery {r.value:.0f}%")
-        self._condition(device, r, AlertKind.GPS_STRAP, bool(flags & GPS_STRAP_OPEN), Category.BREACH, Severity.HIGH, "strap open")
+        self._strap(device, r, bool(flags & GPS_STRAP_OPEN))
         moving_blind = bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST
         if not det.policy.track_conditions:
             self._condition(device, r, AlertKind.NO_FIX, moving_blind, Category.BREACH, Severity.LOW, "no fix while moving")
@@ -334,6 +336,48 @@ class GpsRule:
         since = self._no_fix_since.setdefault(dev, r.event_time)
         if r.event_time - since >= det.policy.go_outside_s + det.policy.go_outside_grace_s:
             self._condition(device, r, AlertKind.NO_FIX, True, Category.BREACH, Severity.LOW, f"no fix while moving since {since:.0f}", since)
+
+    def _strap(self, device: DeviceState, r: Telemetry, open_: bool) -> None:
+        """A strap opening is a breach, held for the tamper confirmation window first, as the
+        base unit's tampers are: a strap seen closed again within it is a suspect sensor, filed
+        as equipment. The tag sends an opening at once but a closing only with its next upload,
+        so its window is the confirmation plus one upload interval. Under a policy that tracks
+        nothing, or with no confirmation, it is raised at once."""
+        det = self.det
+        if not det.policy.track_conditions or det.policy.tamper_confirm_s <= 0:
+            self._condition(device, r, AlertKind.GPS_STRAP, open_, Category.BREACH, Severity.HIGH, "strap open")
+            return
+        window = det.policy.tamper_confirm_s + device.fitted.report_interval_s
+        key = (device.case.subject, AlertKind.GPS_STRAP, device.fitted.device)
+        held = det.book.held.get(key)
+        if open_:
+            if det.book.fold(key, det.now, "strap open"):
+                return
+            if held is not None:
+                held.count += 1
+                held.decide(det.now, Reason.DEDUPLICATED, "strap still open")
+                return
+            alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.GPS_STRAP, Category.BREACH,
+                                 Severity.HIGH, r.event_time)
+            det.book.hold(key, alert, det.now, f"confirmation window of {window:.0f} s")
+            det.timers.at(max(r.event_time + window, det.now), self._confirm_strap, key)
+            return
+        if held is not None and r.event_time - held.event_time <= window:
+            det.book.held.pop(key)
+            held.category, held.severity = Category.EQUIPMENT, Severity.LOW
+            det.book.raise_closed(held, det.now, r.event_time, f"closed after {r.event_time - held.event_time:.0f} s: suspect sensor")
+        elif held is not None:
+            held.event_end = r.event_time  # still raised when the window ends, then closed
+        else:
+            det.book.close(key, det.now, r.event_time, "strap closed")
+
+    def _confirm_strap(self, key: tuple[int, AlertKind, int]) -> None:
+        det = self.det
+        held = det.book.held.get(key)
+        if held is not None:
+            det.book.raise_(key, held, det.now, "not closed within the confirmation window")
+            if held.event_end is not None:
+                det.book.close(key, det.now, held.event_end, "strap closed")
 
     def _condition(
         self, device: DeviceState, r: Telemetry, kind: AlertKind, present: bool, category: Category,
