@@ -3,7 +3,8 @@
 TAC at or over the threshold (0.02 g/dl by default, NHTSA 2007) in
 ``alcohol_confirm_readings`` readings in a row is a drinking breach, open
 until a reading falls below. An IR obstruction, a skin temperature out of
-body range or a strap tamper is a tamper, open until a clean reading. Under a policy that
+body range or a strap tamper in as many readings in a row is a tamper, open until
+a clean reading; one a clean reading ends sooner is a suspect sensor (equipment). Under a policy that
 tracks nothing, every positive or tampered reading is an alert.
 
 A reading resent after later ones is merged into the device's history of readings
@@ -30,6 +31,7 @@ class AlcoholRule:
     def __init__(self, det: Detector) -> None:
         self.det = det
         self._positive_run: dict[int, tuple[int, float]] = {}  # device -> (readings in a row, first one's time)
+        self._tamper_run: dict[int, int] = {}  # device -> tampered readings in a row
         self._newest: dict[int, float] = {}  # device -> event time of the newest reading applied
         # device -> (event time, positive) of its readings within the allowed lateness, in time
         # order, and the (first, last) reading times of each drinking alert raised among them.
@@ -66,11 +68,36 @@ class AlcoholRule:
         else:
             self._positive_run.pop(dev, None)
             det.book.close(drink_key, det.now, r.event_time, "reading below the threshold")
-        tamper_key = (subject, AlertKind.ALCOHOL_TAMPER, dev)
+        self._tamper(device, r, tampered)
+
+    def _tamper(self, device: DeviceState, r: Telemetry, tampered: bool) -> None:
+        """A tamper seen in ``alcohol_confirm_readings`` readings in a row is a breach, open until
+        a clean reading; one that a clean reading ends sooner is a suspect sensor, filed as
+        equipment (the tag reads every half hour, so a sensor fault of minutes shows in one)."""
+        det = self.det
+        subject, dev = device.case.subject, device.fitted.device
+        key = (subject, AlertKind.ALCOHOL_TAMPER, dev)
+        held = det.book.held.get(key)
         if not tampered:
-            det.book.close(tamper_key, det.now, r.event_time, "clean reading")
-        elif not det.book.fold(tamper_key, det.now, "sensor tamper"):
-            self._raise(tamper_key, device, AlertKind.ALCOHOL_TAMPER, Severity.MEDIUM, r.event_time, "sensor tamper")
+            self._tamper_run.pop(dev, None)
+            if held is not None:
+                det.book.held.pop(key)
+                held.category, held.severity = Category.EQUIPMENT, Severity.LOW
+                det.book.raise_closed(held, det.now, r.event_time, "a clean reading next: suspect sensor")
+            else:
+                det.book.close(key, det.now, r.event_time, "clean reading")
+            return
+        if det.book.fold(key, det.now, "sensor tamper"):
+            return
+        count = self._tamper_run.get(dev, 0) + 1
+        self._tamper_run[dev] = count
+        if held is None:
+            held = det.book.new(subject, dev, AlertKind.ALCOHOL_TAMPER, Category.BREACH, Severity.MEDIUM, r.event_time)
+            det.book.hold(key, held, det.now, f"confirmation by {det.policy.alcohol_confirm_readings} readings in a row")
+        else:
+            held.count += 1
+        if count >= det.policy.alcohol_confirm_readings:
+            det.book.raise_(key, held, det.now, f"sensor tamper in {count} readings in a row")
 
     def _remember(self, dev: int, t: float, positive: bool) -> None:
         history = self._history.setdefault(dev, [])
