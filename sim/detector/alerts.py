@@ -155,6 +155,13 @@ class AlertBook:
         self._close(alert, at, event_end, "over before it was known")
         return alert
 
+    def file_as_suspect(self, key: AlertKey, at: float, event_end: float, note: str) -> Alert:
+        """The held tamper under ``key`` cleared within its confirmation: a suspect sensor, raised
+        as low-severity equipment and closed at once at ``event_end``."""
+        alert = self.held.pop(key)
+        alert.category, alert.severity = Category.EQUIPMENT, Severity.LOW
+        return self.raise_closed(alert, at, event_end, note)
+
     def dismiss(self, key: AlertKey, at: float, note: str) -> None:
         alert = self.held.pop(key)
         alert.decide(at, Reason.DISMISSED, note)

@@ -231,11 +231,11 @@ def _charging(home: np.ndarray, life: Life, habit: ChargingHabit, p: GpsTagParam
     forget."""
     full, near = p.charge_hours_to_full * HOUR_S, habit.within_h * HOUR_S
     every = DAY_S / math.ceil(24.0 / p.battery_life_hours)
+    dues = np.arange(life.charge_hour_s - DAY_S + every, end, every)
+    dues = dues[(dues >= 0) & ~contains(life.forgotten, dues)]
     spans = []
     stretches = home.tolist()
-    for due in np.arange(life.charge_hour_s - DAY_S + every, end, every).tolist():
-        if due < 0 or contains(life.forgotten, np.array([due]))[0]:
-            continue
+    for due in dues.tolist():
         for a, b in stretches:
             if b <= due - near + full:
                 continue
@@ -251,13 +251,9 @@ def _charging(home: np.ndarray, life: Life, habit: ChargingHabit, p: GpsTagParam
 def _charge_missed(charging: np.ndarray, habit: ChargingHabit, end: float) -> np.ndarray:
     """The whole days (from midnight) with less time on charge than the condition asks."""
     days = np.arange(0.0, math.floor(end / DAY_S) * DAY_S, DAY_S)
-    on = np.array([_length(intersect(charging, np.array([[d, d + DAY_S]]))) for d in days.tolist()])
-    short = days[on < habit.min_hours_a_day * HOUR_S] if len(days) else days
+    on = np.array([np.sum(np.diff(clip(charging, d, d + DAY_S), axis=1)) for d in days.tolist()], dtype=float)
+    short = days[on < habit.min_hours_a_day * HOUR_S]
     return np.column_stack((short, short + DAY_S))
-
-
-def _length(spans: np.ndarray) -> float:
-    return float((spans[:, 1] - spans[:, 0]).sum()) if len(spans) else 0.0
 
 
 def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: np.ndarray, life: Life,

@@ -81,9 +81,7 @@ class AlcoholRule:
         if not tampered:
             self._tamper_run.pop(dev, None)
             if held is not None:
-                det.book.held.pop(key)
-                held.category, held.severity = Category.EQUIPMENT, Severity.LOW
-                det.book.raise_closed(held, det.now, r.event_time, "a clean reading next: suspect sensor")
+                det.book.file_as_suspect(key, det.now, r.event_time, "a clean reading next: suspect sensor")
             else:
                 det.book.close(key, det.now, r.event_time, "clean reading")
             return

@@ -363,9 +363,7 @@ class GpsRule:
             det.timers.at(max(r.event_time + window, det.now), self._confirm_strap, key)
             return
         if held is not None and r.event_time - held.event_time <= window:
-            det.book.held.pop(key)
-            held.category, held.severity = Category.EQUIPMENT, Severity.LOW
-            det.book.raise_closed(held, det.now, r.event_time, f"closed after {r.event_time - held.event_time:.0f} s: suspect sensor")
+            det.book.file_as_suspect(key, det.now, r.event_time, f"closed after {r.event_time - held.event_time:.0f} s: suspect sensor")
         elif held is not None:
             held.event_end = r.event_time  # still raised when the window ends, then closed
         else:
