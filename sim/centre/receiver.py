@@ -122,7 +122,7 @@ class Receiver:
 
     def __init__(self, cases: CaseBook, acks: bool = True) -> None:
         """``acks=False`` for a fleet simulation whose links model the acks themselves
-        (``sim.world.uplink``): tracking goes on, no ack frames are built."""
+        (``sim.links.network``): tracking goes on, no ack frames are built."""
         self.cases = cases
         self.acks = acks
         self.stats = ReceiverStats()

@@ -4,7 +4,7 @@
 the truth (whatever their devices manage to report), has each device they
 wear (``sim.world.devices``) turn it into messages, encodes them as frames on
 the device's own sequence numbers and clock, and sends them over the link
-model (``sim.world.uplink``): the copies that reach the centre, and when.
+model (``sim.links.network``): the copies that reach the centre, and when.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import Track, gps_fixes, inside_intervals
 from sim.world.truth import TruthKind, TruthLog
-from sim.world.uplink import Delivery, deliver
+from sim.links.network import Delivery, deliver
 
 SEQ_MODULUS = 1 << 16
 

@@ -2,7 +2,7 @@
 
 (``sim.world.full_tags`` does the same for GPS and alcohol tags, on the pieces here.)
 
-The fleet (``sim.world.channel``, ``sim.world.devices``, ``sim.world.uplink``)
+The fleet (``sim.world.channel``, ``sim.world.devices``, ``sim.links.network``)
 draws what the centre would see without stepping a single beacon. This module
 is what it must agree with: for a few dozen subjects at home, SimPy drives
 the real ``RfTag`` and ``BaseUnit`` stubs and the centre's real ``Receiver``,
@@ -18,7 +18,7 @@ and every byte between them crosses a modelled medium:
 - the mobile network, unit to centre and back: each frame is lost with the
   link's ``loss`` or arrives after a lognormal latency, keeping its place
   behind the frames sent before it in the same direction (a stream, as
-  ``sim.world.uplink`` has it). The centre's acks cross the same kind of
+  ``sim.links.network`` has it). The centre's acks cross the same kind of
   link back, so a lost frame or a lost ack makes the real ``ReliableUplink``
   resend. Duplication, reordering and corruption are not modelled here.
 

@@ -4,7 +4,7 @@ The same subjects (at home but for a two-hour trip each day, curfew every
 night) run at full fidelity (``sim.world.full``: every beacon through the
 real ``RfTag`` and ``BaseUnit``, every frame and ack over a lossy link to the
 real ``Receiver``) and at fleet fidelity (``sim.world.channel``,
-``sim.world.devices``, ``sim.world.uplink``). Each test states what it
+``sim.world.devices``, ``sim.links.network``). Each test states what it
 counts, both rates, and a 95% interval; a rate outside it fails.
 
 The full-fidelity runs are the cost here (about 20,000 beacons a second on
@@ -38,7 +38,7 @@ from sim.world.devices import UnitInputs, base_unit, curfew_windows
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.full import FullRun, RfSubject, SubjectRun, run
 from sim.world.intervals import EMPTY, union
-from sim.world.uplink import deliver
+from sim.links.network import deliver
 
 SEED = 1
 SUPPLIER = load_supplier("supplier-b")  # the noisier shipped RF channel

@@ -1,4 +1,4 @@
-"""The fleet uplink: what arrives at the centre, when, and as which bytes, against the real decoder and receiver."""
+"""The mobile network between a device and the centre: what arrives, when, and as which bytes, against the real decoder and receiver."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from firmware_stubs.protocol import (
 from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
 from sim.scenario import Link
-from sim.world.uplink import Delivery, _flip, deliver, merge
+from sim.links.network import Delivery, _flip, deliver, merge
 
 UNIT, OTHER_UNIT, TAG = 700, 710, 701
 T0_MS = 1_700_000_000_000
