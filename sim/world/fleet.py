@@ -46,7 +46,6 @@ class WorldStats:
     acks_lost: int = 0  # a copy arrived but its ack did not: resent, so it arrives again
     overwritten: int = 0  # store-and-forward queue overflow: never delivered
     spurious_leaves: int = 0
-    simpy_events: int = 0
 
 
 def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams,
