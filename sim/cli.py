@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from firmware_stubs.device import BROADCAST_ID
 from firmware_stubs.kinds import KINDS, UnknownKind
-from firmware_stubs.params import ParamsError
+from sim.seeds import ParamsError
 from sim.conformance import Timing, run_conformance
 from sim.device_session import DeviceSession
 from sim.links import LinkError, SerialLink
@@ -29,7 +29,7 @@ from sim.realtime import serve_kind, serving
 if TYPE_CHECKING:
     from sim.run import Progress
     from sim.scenario import Scenario, Supplier
-    from sim.world.world import WorldRun
+    from sim.pipeline.world_stream import WorldRun
 
 # argparse's own status for a usage error; an unknown kind is one.
 USAGE_ERROR = 2
@@ -108,7 +108,7 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from sim.world.export import write_telemetry, write_truth
-        from sim.world.world import simulate
+        from sim.pipeline.world_stream import simulate
 
         scenario, supplier = _scenario_of(args)
         if args.out is not None:

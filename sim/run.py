@@ -1,8 +1,8 @@
 """The product's main job: one simulated run, every policy's alerts, each scored against the truth.
 
-The world is simulated once and streamed a span of receive time at a time;
-each span's telemetry goes to one detector per policy, so every policy judges exactly the
-same records. When the telemetry has all arrived, each detector's alerts are
+The pipeline (``sim.pipeline``) simulates the world once, streams its telemetry
+a span of receive time at a time and feeds each span to one detector per
+policy. When the telemetry has all arrived, each detector's alerts are
 scored against the world's truth (``sim.score``, ``docs/scoring.md``) and the
 whole run becomes the versioned results dict (``docs/results.md``) that
 ``results.json`` and ``report.html`` are made of.
@@ -28,14 +28,14 @@ from sim.calibration.measures import measures
 from sim.calibration.published import load_calibration
 from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
-from sim.detector.batch import feed_batch
-from sim.detector.engine import Detector, DetectorStats
+from sim.detector.engine import DetectorStats
 from sim.detector.policy import Policy
+from sim.pipeline.detect import detect
+from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
 from sim.world.draws import DAY_S
 from sim.world.truth import TruthKind
-from sim.world.world import WorldSummary, simulate_stream
 
 SCHEMA = "tagsim-results"
 SCHEMA_VERSION = 1
@@ -80,27 +80,7 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
     world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)
-    detectors = {p.name: Detector(p, world.cases, start=0.0) for p in policies}
-    detect_s = dict.fromkeys(detectors, 0.0)
-    for span in spans:
-        # The centre is watched until the run's end: the world stops then, so later it would see
-        # every device fall silent at once. What arrives after the end is not taken in.
-        events, fixes = span.events, span.fixes
-        if span.end > world.end:
-            events, fixes = events[events["receive_time"] < world.end], fixes[fixes["receive_time"] < world.end]
-        for name, detector in detectors.items():
-            t = time.perf_counter()
-            feed_batch(detector, events, fixes)
-            detector.advance(min(span.end, world.end))  # deadlines before the next span's first record
-            detect_s[name] += time.perf_counter() - t
-        if progress is not None:
-            progress.detected(min(span.end, world.end), world.end)
-        del span, events, fixes  # a span is large: let it go before the next is merged
-    # The stream stops at the last span anything arrived in; deadlines up to the end still fall due.
-    for name, detector in detectors.items():
-        t = time.perf_counter()
-        detector.advance(world.end)
-        detect_s[name] += time.perf_counter() - t
+    detectors, detect_s = detect(world, spans, policies, progress.detected if progress else None)
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
     runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), detect_s[name],
@@ -133,7 +113,7 @@ def results(result: RunResult) -> dict:
                 "wall_s": {"world": result.wall_s["world"],
                            "detect": {name: p.wall_s for name, p in result.policies.items()},
                            "score": result.wall_s["score"], "total": result.wall_s["total"]}},
-        "world": {**{k: v for k, v in asdict(world.stats).items() if k != "simpy_events"},
+        "world": {**asdict(world.stats),
                   "centre": {"frames": world.centre.frames, "records": world.centre.records,
                              "rejected": world.centre.rejected_total},
                   "truth": truth_kinds},

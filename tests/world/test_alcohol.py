@@ -12,7 +12,7 @@ from sim.scenario import DeviceMix, load_scenario, load_supplier
 from sim.world.alcohol import HOUR_S, Episode, over_threshold_intervals, readings, tac
 from sim.world.draws import DAY_S
 from sim.world.truth import TruthKind
-from sim.world.world import simulate
+from sim.pipeline.world_stream import simulate
 
 THRESHOLD = 20.0  # 0.02 g/dl (NHTSA 2007)
 HALF_HOUR = 1800.0

@@ -1,4 +1,4 @@
-"""The fleet simulation as a whole (``sim.world.world.simulate``): telemetry and truth,
+"""The fleet simulation as a whole, through the pipeline (``sim.pipeline.world_stream.simulate``): telemetry and truth,
 reproducibility, every fault's effect on what reaches the centre, and behaviour truth.
 
 Each test runs a tiny population (a few to a few dozen subjects, one to three days)
@@ -30,7 +30,7 @@ from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import M_PER_DEG
 from sim.world.truth import TruthKind
-from sim.world.world import WorldRun, simulate
+from sim.pipeline.world_stream import WorldRun, simulate
 
 SMOKE = load_scenario("smoke")
 SUPPLIER = load_supplier("supplier-a")

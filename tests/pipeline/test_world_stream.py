@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import sim.world.world as world
+import sim.pipeline.block as block
+import sim.pipeline.world_stream as world
 from sim.detector.telemetry import to_batch
 from sim.scenario import load_scenario
 
@@ -20,7 +21,7 @@ def whole() -> world.WorldRun:
 
 @pytest.fixture
 def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(world, "BLOCK_SUBJECTS", 25)  # four blocks, the last short
+    monkeypatch.setattr(block, "BLOCK_SUBJECTS", 25)  # four blocks, the last short
 
 
 def test_blocks_in_two_processes_give_the_same_run(whole: world.WorldRun, small_blocks: None) -> None:
