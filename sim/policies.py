@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from firmware_stubs.params import ParamsError, build, load_toml, seeds_dir
 from sim.detector.policy import Policy
+from sim.seeds import ParamsError, build, load_toml, seeds_dir
 
 POLICY_DIR = "policies"
 

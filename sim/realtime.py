@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.wiring import Assembly, Machine
 from sim.links.base import LinkError
+from sim.scenario import default_device_params
 
 # Longest the loop waits before looking at ``stop`` again; bounds how long a stop takes.
 STOP_POLL_S = 0.1

@@ -5,8 +5,9 @@ completely before anything runs: a wrong type, a negative or out-of-range
 value, an unknown key or an unknown supplier is one ``ParamsError`` naming the
 file, the key and the problem. Every figure in a shipped scenario names its
 source in a comment. The supplier profile (``seeds/suppliers/``) sets what the
-devices themselves do: their parameters, RF channel, GPS accuracy and their
-own faults; the scenario sets the people and the world around them.
+devices themselves do: their parameters (over ``seeds/devices/defaults.toml``),
+RF channel, GPS accuracy and their own faults; the scenario sets the people and
+the world around them.
 
 Time in a run is seconds since the scenario's start, which is a midnight UTC
 and, as in the detector's curfew arithmetic, day 0 is a Thursday.
@@ -17,14 +18,16 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_type_hints
 
 import numpy as np
 
-from firmware_stubs.params import DeviceParams, ParamsError, build, default_device_params, device_params_from, load_toml, seeds_dir
+from firmware_stubs.params import DeviceParams
+from sim.seeds import ParamsError, build, load_toml, seeds_dir
 
 SCENARIO_DIR = "scenarios"
 SUPPLIER_DIR = "suppliers"
+DEVICE_DEFAULTS_FILE = Path("devices") / "defaults.toml"
 
 
 def _share(where: str, **shares: float) -> None:
@@ -322,6 +325,25 @@ class Supplier:
     faults: DeviceFaults
 
 
+def default_device_params() -> DeviceParams:
+    """Every device kind's parameters from ``seeds/devices/defaults.toml``, which each
+    supplier profile overrides in part."""
+    path = seeds_dir() / DEVICE_DEFAULTS_FILE
+    return _device_params(load_toml(path), str(path))
+
+
+def _device_params(table: dict[str, Any], where: str) -> DeviceParams:
+    sections = [f.name for f in dataclasses.fields(DeviceParams)]
+    hints = get_type_hints(DeviceParams)
+    unknown = sorted(set(table) - set(sections))
+    if unknown:
+        raise ParamsError(f"{where}: unknown section [{unknown[0]}] (known: {', '.join(sections)})")
+    missing = [name for name in sections if name not in table]
+    if missing:
+        raise ParamsError(f"{where}: missing section [{missing[0]}]")
+    return DeviceParams(**{name: build(hints[name], table[name], f"{where} [{name}]") for name in sections})
+
+
 def available_scenarios() -> list[str]:
     return sorted(p.stem for p in (seeds_dir() / SCENARIO_DIR).glob("*.toml"))
 
@@ -367,7 +389,7 @@ def load_supplier(name_or_path: str) -> Supplier:
             if key not in defaults[section]:
                 raise ParamsError(f"{where} [devices.{section}]: unknown key {key!r} (known: {', '.join(sorted(defaults[section]))})")
         defaults[section].update(values)
-    devices = device_params_from(defaults, f"{where} [devices]")
+    devices = _device_params(defaults, f"{where} [devices]")
     fields = {f.name for f in dataclasses.fields(Supplier)} - {"devices"}
     unknown = sorted(set(table) - fields)
     if unknown:

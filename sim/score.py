@@ -25,9 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from firmware_stubs.params import ParamsError, build, load_toml, seeds_dir
 from sim.cycles import without_cycle_collection
 from sim.detector.alerts import Alert, AlertKind, Category
+from sim.seeds import ParamsError, build, load_toml, seeds_dir
 from sim.world.truth import TRUTH_DTYPE, TruthKind
 
 RULES_FILE = "scoring.toml"

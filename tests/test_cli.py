@@ -11,9 +11,9 @@ import time
 
 import pytest
 
-from firmware_stubs import params
 from firmware_stubs.kinds import KINDS
 from firmware_stubs.protocol import Config, ConfigParam, Frame, RfBeacon, StreamDecoder, encode_frame
+from sim import scenario
 from sim.cli import main
 from sim.links import SerialLink
 
@@ -73,7 +73,7 @@ def test_unknown_kind_is_one_line_naming_the_kinds_and_exit_2(capsys):
 def test_broken_parameter_file_is_one_line_not_a_traceback(capsys, monkeypatch, tmp_path):
     (tmp_path / "devices").mkdir()
     (tmp_path / "devices" / "defaults.toml").write_text("[uplink\n")
-    monkeypatch.setattr(params, "seeds_dir", lambda: tmp_path)
+    monkeypatch.setattr(scenario, "seeds_dir", lambda: tmp_path)  # where the device defaults are read
     assert main(["stub", "rf-tag"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1

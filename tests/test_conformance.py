@@ -11,7 +11,6 @@ from cobs import cobs
 
 from firmware_stubs.alcohol_tag import AlcoholTag, SkinSample
 from firmware_stubs.kinds import KINDS, build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import crc16
 from firmware_stubs.reliable import ReliableUplink
 from firmware_stubs.rf_tag import RfTag
@@ -19,6 +18,7 @@ from firmware_stubs.wiring import Machine
 from sim.conformance import Status, SuiteReport, run_conformance
 from sim.device_session import DeviceSession
 from sim.links.virtual_time import MachineLink, VirtualClock
+from sim.scenario import default_device_params
 
 START = 1_000.0
 

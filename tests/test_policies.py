@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from firmware_stubs.params import ParamsError, seeds_dir
 from sim.policies import available_policies, load_policy
+from sim.seeds import ParamsError, seeds_dir
 
 STANDARD = (seeds_dir() / "policies" / "standard.toml").read_text()
 

@@ -13,11 +13,11 @@ import pytest
 
 from firmware_stubs.device import UPLINK
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import Ack, Config, ConfigParam, Frame, RfBeacon, StreamDecoder, encode_frame
 from firmware_stubs.wiring import Assembly
 from sim.links import SerialLink
 from sim.realtime import LineStats, open_pty, run_machine, set_unix_clock
+from sim.scenario import default_device_params
 
 pytestmark = pytest.mark.pty
 

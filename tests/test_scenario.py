@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from firmware_stubs.params import ParamsError, default_device_params, seeds_dir
-from sim.scenario import Scenario, Supplier, available_scenarios, available_suppliers, load_scenario, load_supplier
+from sim.scenario import Scenario, Supplier, available_scenarios, available_suppliers, default_device_params, load_scenario, load_supplier
+from sim.seeds import ParamsError, seeds_dir
 
 SCENARIOS = seeds_dir() / "scenarios"
 SUPPLIERS = seeds_dir() / "suppliers"

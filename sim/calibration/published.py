@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_stubs.params import ParamsError, build, load_toml, seeds_dir
 from sim.calibration.measures import MEASURES
+from sim.seeds import ParamsError, build, load_toml, seeds_dir
 
 CALIBRATION_FILE = "calibration.toml"
 

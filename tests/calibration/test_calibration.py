@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from firmware_stubs.params import ParamsError, seeds_dir
 from sim.calibration.measures import MEASURES, measures
 from sim.calibration.published import load_calibration
 from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, AlertKind, Category, Severity
 from sim.detector.cases import DeviceKind
 from sim.score import AlertVerdict
+from sim.seeds import ParamsError, seeds_dir
 
 GPS, UNIT = 12, 10
 KIND_OF_DEVICE = {GPS: DeviceKind.GPS_TAG, UNIT: DeviceKind.BASE_UNIT}

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import (
     Ack,
     AlcoholFlags,
@@ -47,6 +46,7 @@ from sim.detector.telemetry import (
     from_batch,
     to_batch,
 )
+from sim.scenario import default_device_params
 
 UNIT, TAG, GPS, ALCOHOL, STRANGER = 700, 701, 800, 900, 4242
 CASES = CaseBook(

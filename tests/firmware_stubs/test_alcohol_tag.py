@@ -10,7 +10,6 @@ import pytest
 from firmware_stubs.alcohol_tag import AlcoholTag, Sensor, SkinSample, standalone
 from firmware_stubs.device import DeviceClock
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import (
     Ack,
     AlcoholFlags,
@@ -21,6 +20,7 @@ from firmware_stubs.protocol import (
     StreamDecoder,
     encode_frame,
 )
+from sim.scenario import default_device_params
 
 DEVICE_ID = 4242
 DAY = 86400.0

@@ -12,7 +12,6 @@ import pytest
 from firmware_stubs.base_unit import RADIO, BaseUnit, standalone
 from firmware_stubs.device import UPLINK, DeviceClock
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import (
     Ack,
     BaseEventCode,
@@ -29,6 +28,7 @@ from firmware_stubs.protocol import (
 )
 from firmware_stubs.rf_tag import RfTag
 from firmware_stubs.wiring import Assembly, Machine, Wire
+from sim.scenario import default_device_params
 
 UNIT_ID = 700
 TAG_ID = UNIT_ID + 1  # what standalone() pairs

@@ -23,7 +23,7 @@ from firmware_stubs.gnss import (
     no_fix_sentences,
     offset_deg,
 )
-from firmware_stubs.params import default_device_params
+from sim.scenario import default_device_params
 
 DEFAULTS = default_device_params()
 # The figures these tests are written against, whatever the seeds say today.

@@ -13,7 +13,6 @@ import pytest
 from firmware_stubs.gnss import fix_sentences, hdop_for, metres_between, no_fix_sentences
 from firmware_stubs.gps_tag import GNSS, GpsTag, bench_walk
 from firmware_stubs.kinds import build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import (
     MAX_FIXES_PER_FRAME,
     Ack,
@@ -29,6 +28,7 @@ from firmware_stubs.protocol import (
     ZoneKind,
     encode_frame,
 )
+from sim.scenario import default_device_params
 
 DEVICE_ID = 3131
 DEFAULTS = default_device_params()

@@ -10,8 +10,8 @@ import pytest
 from firmware_stubs.alcohol_tag import AlcoholTag
 from firmware_stubs.base_unit import BaseUnit
 from firmware_stubs.kinds import KINDS, build_standalone
-from firmware_stubs.params import default_device_params
 from firmware_stubs.wiring import Assembly
+from sim.scenario import default_device_params
 
 DEFAULTS = default_device_params()
 

@@ -10,7 +10,6 @@ from firmware_stubs.alcohol_tag import AlcoholTag, SkinSample
 from firmware_stubs.base_unit import RADIO, BaseUnit
 from firmware_stubs.device import UPLINK
 from firmware_stubs.gps_tag import GpsTag
-from firmware_stubs.params import default_device_params
 from firmware_stubs.protocol import (
     Ack,
     BaseEventCode,
@@ -25,6 +24,7 @@ from firmware_stubs.protocol import (
     encode_frame,
 )
 from sim.detector.cases import Curfew
+from sim.scenario import default_device_params
 from sim.world import devices as models
 from sim.world.draws import HOUR_S
 from sim.world.intervals import EMPTY
