@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TextIO
 
 import sim
-from sim.cli import CliError
+from sim.cli_error import CliError
 
 DEFAULT_MARGIN_PCT = 20
 

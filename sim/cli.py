@@ -20,11 +20,12 @@ from typing import TYPE_CHECKING
 
 from firmware_stubs.device import BROADCAST_ID
 from firmware_stubs.kinds import KINDS, UnknownKind
-from sim.seeds import ParamsError
+from sim.cli_error import CliError
 from sim.conformance import Timing, run_conformance
 from sim.device_session import DeviceSession
 from sim.links import LinkError, SerialLink
 from sim.realtime import serve_kind, serving
+from sim.seeds import ParamsError
 
 if TYPE_CHECKING:
     from sim.run import Progress
@@ -278,10 +279,6 @@ def summary(result: WorldRun, wall_s: float) -> str:
     truths = Counter(TruthKind(k).label for k in result.truth["kind"].tolist())
     lines += [f"  {kind:<18} {n}" for kind, n in sorted(truths.items())]
     return "\n".join(lines)
-
-
-class CliError(Exception):
-    """A user's mistake the command found itself (an unwritable log, say)."""
 
 
 COMMANDS = (add_stub, add_harness, add_simulate, add_run, add_bench)

@@ -30,6 +30,8 @@ def imports_of(package: str) -> dict[str, set[str]]:
         ("firmware_stubs", ("sim",)),
         # The detector runs unchanged on real telemetry: no simulation, no transport, no SimPy.
         ("sim/detector", ("sim.world", "sim.links", "sim.centre", "simpy", "serial", "firmware_stubs")),
+        # The world knows subjects, devices, faults and the truth; running it is the pipeline's job.
+        ("sim/world", ("sim.pipeline", "sim.run", "sim.score", "sim.cli")),
     ],
 )
 def test_package_imports_nothing_forbidden(package: str, forbidden: tuple[str, ...]) -> None:
@@ -44,3 +46,70 @@ def test_package_imports_nothing_forbidden(package: str, forbidden: tuple[str, .
 def test_the_detector_reads_no_clock_and_does_no_io() -> None:
     for file, names in imports_of("sim/detector").items():
         assert not names & {"time", "datetime", "socket", "os", "subprocess", "threading"}, file
+
+
+def module_graph(*packages: str) -> dict[str, set[str]]:
+    """Module -> the modules of ``packages`` it imports, wherever in the file (a function-local
+    or type-checking import is still a dependency: hiding one is how a circle survives)."""
+    modules = {}
+    for package in packages:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        targets: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets |= {alias.name for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets.add(node.module)
+                targets |= {f"{node.module}.{alias.name}" for alias in node.names}  # ``from package import module``
+        graph[name] = {t for t in targets if t in modules and t != name}
+    return graph
+
+
+def circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_circles_are_found() -> None:
+    assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert circles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    graph = module_graph("sim", "firmware_stubs")
+    assert "sim.pipeline.block" in graph and graph["sim.pipeline.block"]
+    assert circles(graph) == []
