@@ -1,10 +1,24 @@
-"""A device's frames crossing the mobile network to the centre, at fleet fidelity.
+"""The mobile network between a device and the centre, as the simulation models it.
+
+One model of the network (``sim.scenario.Link`` holds its parameters), in the
+two forms the two fidelities need, side by side so they cannot drift apart:
+
+- What the network does to one copy of a frame, and nothing else: it is lost
+  with chance ``loss``; else it takes a lognormal latency (``latency``) and,
+  like a stream, keeps its place behind the copies sent before it in the same
+  direction (``in_stream_order``). The fleet form adds the rest of the parameters:
+  reordering, duplication, corruption.
+- ``Network``, frame by frame in SimPy: one direction of one device's network
+  at full fidelity (``sim.world.full``), carrying whatever the real stubs and
+  the real ``Receiver`` put on it, resends and acks included. Duplication,
+  reordering and corruption are left out there.
+- ``deliver``, vectorised: the fleet's whole exchange with the centre at once.
 
 The fleet cannot run ``firmware_stubs.reliable`` and the centre's acks packet
 by packet for 50,000 devices, so ``deliver`` draws, frame by frame and in
 numpy, what that exchange would put on the centre's doorstep: every copy that
 arrives (good, corrupted or duplicated), when, and with which bytes. The
-rules it keeps from the real uplink, and why:
+rules ``deliver`` keeps from the real uplink, and why:
 
 - Store and forward. A frame goes at its upload session (``ready_at``) or, if
   the device cannot reach the centre then (an outage, a flat or dead device:
@@ -21,8 +35,7 @@ rules it keeps from the real uplink, and why:
   first sent no earlier than the device hears the (cumulative) ack of the
   frame ``window`` places before it, so a backlog drains at ``window`` frames a
   round trip, and a frame that needs resends holds back those behind it.
-- The network. Each copy takes a lognormal latency and, like a stream, keeps
-  its place behind the copies sent before it; a reordered copy is held past
+- The network, as above; a reordered copy is held past
   the next copy sent after it, by one more latency. A duplicate is the same
   bytes one more latency later. A corrupted copy has one COBS data byte
   changed to another non-zero value: a single-byte error, which CRC-16 always
@@ -39,12 +52,13 @@ device produces.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import repeat
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import numpy as np
+import simpy
 
 from firmware_stubs.params import UplinkParams
 from sim.scenario import Link
@@ -54,6 +68,47 @@ LinkId = TypeVar("LinkId", bound=Hashable)
 
 # Why a send attempt ended as it did.
 _LOST, _CORRUPTED, _ACK_LOST, _DELIVERED = 0, 1, 2, 3
+
+
+def latency(link: Link, z: np.ndarray | float) -> np.ndarray:
+    """One-way latencies from standard normal draws ``z``: lognormal, written out so a median
+    of 0 or a sigma of 0 is exact."""
+    return link.latency_median_s * np.exp(link.latency_sigma * z)
+
+
+def in_stream_order(raw_arrival: np.ndarray, earlier: float = -np.inf) -> np.ndarray:
+    """Arrival times of copies sent in this order, ``raw_arrival`` each one's send time plus
+    latency: none arrives before one sent earlier (nor before ``earlier``), as on a stream."""
+    return np.maximum.accumulate(np.maximum(raw_arrival, earlier))
+
+
+class FrameDraws(Protocol):
+    """Uniforms and standard normals one at a time, from a device's own stream."""
+
+    def uniform(self) -> float: ...
+
+    def normal(self) -> float: ...
+
+
+class Network:
+    """One direction of one device's network, frame by frame: lost, or late and in order."""
+
+    def __init__(self, env: simpy.Environment, link: Link, draws: FrameDraws, on_arrival: Callable[[bytes], None]) -> None:
+        self.env = env
+        self.link = link
+        self.draws = draws
+        self.on_arrival = on_arrival
+        self.lost = 0
+        self._last_arrival = 0.0
+
+    def send(self, frame: bytes) -> None:
+        if self.draws.uniform() < self.link.loss:
+            self.lost += 1
+            return
+        raw = self.env.now + float(latency(self.link, self.draws.normal()))
+        arrive = float(in_stream_order(np.array([raw]), self._last_arrival)[0])
+        self._last_arrival = arrive
+        self.env.timeout(arrive - self.env.now).callbacks.append(lambda _: self.on_arrival(frame))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -111,8 +166,8 @@ def deliver(
     m = len(keep)
 
     failures = rng.geometric(1 - fail, m) - 1  # failed attempts before the good one
-    good_latency = _latency(link, rng, m)
-    ack_latency = _latency(link, rng, m)
+    good_latency = latency(link, rng.standard_normal(m))
+    ack_latency = latency(link, rng.standard_normal(m))
     gaps = _backoff(uplink, int(failures.max(initial=0)))
     waited = np.concatenate(([0.0], np.cumsum(gaps)))[failures]
     first = _hold(_pace(release[keep], waited + good_latency + ack_latency, uplink.window), blocked)
@@ -127,10 +182,10 @@ def deliver(
     frame, send, last, why = frame[arrives], send[arrives], last[arrives], why[arrives]
     good = why != _CORRUPTED
 
-    latency = np.empty(len(frame))
-    latency[last] = good_latency[frame[last]]
-    latency[~last] = _latency(link, rng, np.count_nonzero(~last))
-    arrive = _network_order(send + latency, rng.random(len(frame)) < link.reorder, link, rng)
+    took = np.empty(len(frame))
+    took[last] = good_latency[frame[last]]
+    took[~last] = latency(link, rng.standard_normal(np.count_nonzero(~last)))
+    arrive = _network_order(send + took, rng.random(len(frame)) < link.reorder, link, rng)
     dup = np.flatnonzero(rng.random(len(frame)) < link.duplicate)
     damaged = np.flatnonzero(~good)
     picks, masks = rng.random(len(damaged)).tolist(), rng.integers(1, 255, len(damaged)).tolist()
@@ -138,7 +193,7 @@ def deliver(
     variant = np.full(len(frame), -1)
     variant[damaged] = np.arange(len(damaged))
 
-    arrive = np.concatenate((arrive, arrive[dup] + _latency(link, rng, len(dup))))
+    arrive = np.concatenate((arrive, arrive[dup] + latency(link, rng.standard_normal(len(dup)))))
     index = keep[np.concatenate((frame, frame[dup]))]
     variant = np.concatenate((variant, variant[dup]))
     order = np.lexsort((np.arange(len(arrive)), index, arrive))
@@ -173,11 +228,6 @@ def merge(deliveries: Mapping[LinkId, Delivery]) -> Iterator[tuple[float, LinkId
     ]
     for arrive, link, _, _, data in heapq.merge(*streams):
         yield arrive, link, data
-
-
-def _latency(link: Link, rng: np.random.Generator, n: int) -> np.ndarray:
-    """Lognormal one-way latencies; written out so a median of 0 or a sigma of 0 is exact."""
-    return link.latency_median_s * np.exp(link.latency_sigma * rng.standard_normal(n))
 
 
 def _hold(t: np.ndarray, blocked: np.ndarray) -> np.ndarray:
@@ -250,12 +300,12 @@ def _network_order(raw: np.ndarray, reordered: np.ndarray, link: Link, rng: np.r
     in-order copy sent after it (or after its own, if none follows)."""
     arrive = raw.copy()
     in_order = np.flatnonzero(~reordered)
-    arrive[in_order] = np.maximum.accumulate(raw[in_order])
+    arrive[in_order] = in_stream_order(raw[in_order])
     late = np.flatnonzero(reordered)
     nxt = np.searchsorted(in_order, late, side="right")
     behind = nxt < len(in_order)
     arrive[late[behind]] = np.maximum(raw[late[behind]], arrive[in_order[nxt[behind]]])
-    arrive[late] += _latency(link, rng, len(late))
+    arrive[late] += latency(link, rng.standard_normal(len(late)))
     return arrive
 
 

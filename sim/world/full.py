@@ -15,12 +15,10 @@ and every byte between them crosses a modelled medium:
   still in its stationary distribution, as the fleet sampler assumes. The
   unit's ack to a tamper beacon goes straight back: the tag is in range of the
   unit that has just heard it.
-- the mobile network, unit to centre and back: each frame is lost with the
-  link's ``loss`` or arrives after a lognormal latency, keeping its place
-  behind the frames sent before it in the same direction (a stream, as
-  ``sim.links.network`` has it). The centre's acks cross the same kind of
-  link back, so a lost frame or a lost ack makes the real ``ReliableUplink``
-  resend. Duplication, reordering and corruption are not modelled here.
+- the mobile network, unit to centre and back: ``sim.links.network.Network``,
+  the per-frame form of the fleet's network model. The centre's acks cross
+  the same kind of network back, so a lost frame or a lost ack makes the real
+  ``ReliableUplink`` resend.
 
 Each device has a SimPy process that sleeps until the stub's
 ``next_deadline()`` and ticks it; bytes arriving over the network are SimPy
@@ -55,9 +53,11 @@ from firmware_stubs.protocol import (
 )
 from firmware_stubs.rf_tag import RfTag
 from sim.centre.receiver import Receiver
+from sim.links.network import Network
 from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice
 from sim.detector.telemetry import Kind, Telemetry
 from sim.scenario import Link, RfChannel
+from sim.world.gilbert_elliott import Chain
 from sim.world.intervals import EMPTY, complement
 from sim.world.population import Slot, device_id
 from sim.world.streams import Streams
@@ -185,45 +185,17 @@ class Draws:
 
 
 class _Radio:
-    """The Gilbert-Elliott chain between one tag and its unit, stepped once per beacon."""
+    """The Gilbert-Elliott chain between one tag and its unit, stepped once per beacon, away or not."""
 
     def __init__(self, channel: RfChannel, away: np.ndarray, draws: Draws) -> None:
-        self.channel = channel
+        self.chain = Chain(channel, draws.uniform)
         self.away = away.tolist()
-        self.draws = draws
-        self.bad = draws.uniform() < channel.good_to_bad / (channel.good_to_bad + channel.bad_to_good)
         self._next_away = 0
 
     def heard(self, now: float) -> bool:
         while self._next_away < len(self.away) and self.away[self._next_away][1] <= now:
             self._next_away += 1
-        in_range = not (self._next_away < len(self.away) and self.away[self._next_away][0] <= now)
-        c = self.channel
-        heard = in_range and self.draws.uniform() >= (c.loss_bad if self.bad else c.loss_good)
-        if self.draws.uniform() < (c.bad_to_good if self.bad else c.good_to_bad):
-            self.bad = not self.bad
-        return heard
-
-
-class Network:
-    """One direction of the mobile network for one subject: lost, or late and in order."""
-
-    def __init__(self, env: simpy.Environment, link: Link, draws: Draws, on_arrival: Callable[[bytes], None]) -> None:
-        self.env = env
-        self.link = link
-        self.draws = draws
-        self.on_arrival = on_arrival
-        self.lost = 0
-        self._last_arrival = 0.0
-
-    def send(self, frame: bytes) -> None:
-        if self.draws.uniform() < self.link.loss:
-            self.lost += 1
-            return
-        latency = self.link.latency_median_s * math.exp(self.link.latency_sigma * self.draws.normal())
-        arrive = max(self.env.now + latency, self._last_arrival)
-        self._last_arrival = arrive
-        self.env.timeout(arrive - self.env.now).callbacks.append(lambda _: self.on_arrival(frame))
+        return self.chain.step(in_range=not (self._next_away < len(self.away) and self.away[self._next_away][0] <= now))
 
 
 class Driver:

@@ -24,8 +24,8 @@ and SimPy drives the real stubs through it:
   any network. The stub has no strap sensor: a strap removal reaches it only
   as what its sensors read, and they read the skin as if it were worn.
 
-Every frame goes over the same lossy, in-order link model as the RF full
-fidelity (``sim.world.full.Network``) to the centre's real ``Receiver``, and
+Every frame goes over the same lossy, in-order network model as the RF full
+fidelity (``sim.links.network.Network``) to the centre's real ``Receiver``, and
 its acks come back over another. Each subject's streams are
 ``Streams(seed).rng(FULL_FIDELITY, subject, use)``; the life comes from the
 subject's own routine stream under the same seed, exactly as the fleet's does.
@@ -48,11 +48,12 @@ from firmware_stubs.protocol import Config, CurfewWindow, Frame, Zone, ZoneKind,
 from sim.centre.receiver import Receiver
 from sim.detector.cases import CaseBook
 from sim.detector.telemetry import Telemetry
+from sim.links.network import Network
 from sim.scenario import Scenario, Supplier
 from sim.world.alcohol import DEFAULT_NOISE_SD_MG_DL, Episode, tac
 from sim.world.draws import DAY_S
 from sim.world.fleet import Lived, live_out
-from sim.world.full import FULL_FIDELITY, Draws, Driver, FullUse, Network, split_frames
+from sim.world.full import FULL_FIDELITY, Draws, Driver, FullUse, split_frames
 from sim.world.intervals import clip
 from sim.world.population import Slot, Subject, case_of
 from sim.world.streams import Streams
