@@ -1,9 +1,9 @@
 """The RF presence channel between a curfew tag and its base unit, at two fidelities.
 
 The tag beacons every ``interval_min_s`` to ``interval_max_s`` seconds (uniform, per beacon).
-Whether the unit hears a beacon follows a two-state Gilbert-Elliott chain (``RfChannel``)
-stepped once per beacon and started, in each at-home interval, in its stationary
-distribution. The unit declares the tag gone ``leave_time_s`` after the last beacon it heard,
+Whether the unit hears a beacon follows a two-state Gilbert-Elliott chain
+(``sim.world.gilbert_elliott``) stepped once per beacon and started, in each at-home interval,
+in its stationary distribution. The unit declares the tag gone ``leave_time_s`` after the last beacon it heard,
 and back at the next beacon it hears. At home that gives *spurious leaves*: runs of missed
 beacons long enough for the unit to call a leave that never happened.
 
@@ -54,6 +54,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.scenario import RfChannel
+from sim.world.gilbert_elliott import leave_chance, loss, stationary_bad
 
 # Numerical-method settings, not domain figures.
 EXACT_SUM_BEACONS = 64  # sums of up to this many beacon intervals are drawn exactly
@@ -63,17 +64,6 @@ _COVER_SD = 5.0  # draw this many standard deviations beyond the expected count 
 _NEVER = 1 << 36  # a geometric length whose success chance is 0, far past any interval
 
 _EMPTY_PAIRS = np.empty((0, 2), dtype=float)
-
-
-def stationary_bad(channel: RfChannel) -> float:
-    """The chain's stationary chance of the bad state: where each at-home interval starts."""
-    return channel.good_to_bad / (channel.good_to_bad + channel.bad_to_good)
-
-
-def miss_rate(channel: RfChannel) -> float:
-    """The long-run share of beacons lost, which the full-fidelity model must reproduce."""
-    bad = stationary_bad(channel)
-    return channel.loss_good * (1.0 - bad) + channel.loss_bad * bad
 
 
 def _check(interval_min_s: float, interval_max_s: float, leave_time_s: float | None = None) -> None:
@@ -128,13 +118,12 @@ def beacon_receptions(channel: RfChannel, start: float, end: float, interval_min
     state = bool(rng.random() < stationary_bad(channel))
     at = 0
     while at < n:
-        length = int(_geometric(rng, channel.bad_to_good if state else channel.good_to_bad, 1)[0])
+        length = int(_geometric(rng, leave_chance(channel, state), 1)[0])
         if state:
             bad[at:at + length] = True
         at += length
         state = not state
-    loss = np.where(bad, channel.loss_bad, channel.loss_good)
-    heard = rng.random(n) >= loss
+    heard = rng.random(n) >= np.where(bad, loss(channel, True), loss(channel, False))
     return times, heard
 
 
@@ -188,8 +177,8 @@ def spurious_leaves_with_interval(channel: RfChannel, at_home: np.ndarray, inter
     # Smallest index gap between heard beacons whose silence can reach the leave time.
     d_min = max(1, math.ceil(leave_time_s / interval_max_s))
     beacons = int(budget.sum())
-    walk = (_must_walk(channel.loss_good, d_min, beacons, tolerance),
-            _must_walk(channel.loss_bad, d_min, beacons, tolerance))
+    walk = (_must_walk(loss(channel, False), d_min, beacons, tolerance),
+            _must_walk(loss(channel, True), d_min, beacons, tolerance))
     pairs, rows = [], []
     for lo, hi in _chunks(budget):
         p, r = _chunk_leaves(channel, spans[lo:hi], budget[lo:hi], interval_min_s, interval_max_s, leave_time_s,
@@ -282,11 +271,12 @@ def _sojourns(channel: RfChannel, budget: np.ndarray, rng: np.random.Generator
     each cycle needs one good and one bad geometric length.
     """
     starts_bad = rng.random(len(budget)) < stationary_bad(channel)
-    good_mean, good_sd = _geometric_moments(channel.good_to_bad)
-    bad_mean, bad_sd = _geometric_moments(channel.bad_to_good)
+    leave_good, leave_bad = leave_chance(channel, False), leave_chance(channel, True)
+    good_mean, good_sd = _geometric_moments(leave_good)
+    bad_mean, bad_sd = _geometric_moments(leave_bad)
 
     def cycle(k: int) -> np.ndarray:
-        good, bad = _geometric(rng, channel.good_to_bad, k), _geometric(rng, channel.bad_to_good, k)
+        good, bad = _geometric(rng, leave_good, k), _geometric(rng, leave_bad, k)
         return np.column_stack((good + bad, good, bad))
 
     seg, begin, row = _cover(budget, cycle, min(good_mean + bad_mean, float(_NEVER)), math.hypot(good_sd, bad_sd))
@@ -357,10 +347,10 @@ def _chunk_leaves(channel: RfChannel, spans: np.ndarray, budget: np.ndarray, int
                   rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     interval, bad, at, length = _sojourns(channel, budget, rng)
     parts = []
-    for state, loss in ((False, channel.loss_good), (True, channel.loss_bad)):
+    for state in (False, True):
         sel = bad == state
         heard = _every_heard if walk[state] else _ends_only
-        parts.append(heard(interval[sel], at[sel], length[sel], loss, rng))
+        parts.append(heard(interval[sel], at[sel], length[sel], loss(channel, state), rng))
     a_int = np.concatenate([p[0] for p in parts])
     a_idx = np.concatenate([p[1] for p in parts])
     a_gap = np.concatenate([p[2] for p in parts])

@@ -11,13 +11,12 @@ from sim.scenario import RfChannel, available_suppliers, load_supplier
 from sim.world.channel import (
     beacon_receptions,
     interior_bound,
-    miss_rate,
     silences,
     spurious_leaves,
     spurious_leaves_by_beacon,
     spurious_leaves_with_interval,
-    stationary_bad,
 )
+from sim.world.gilbert_elliott import Chain, miss_rate, stationary_bad
 
 # The figures these tests use, pinned here: beacons every 11 to 15 s (Strategic Technologies
 # manuals), the unit's leave time 300 s (seeds/devices/defaults.toml).
@@ -131,6 +130,25 @@ def test_stationary_miss_rate_within_a_binomial_interval(channel: RfChannel) -> 
     share = np.array([1 - beacon_receptions(channel, 0.0, 4 * HOUR, LO, HI, rng)[1].mean() for _ in range(300)])
     assert abs(share.mean() - miss_rate(channel)) < 2.58 * share.std(ddof=1) / np.sqrt(len(share))
 
+
+
+def test_chain_stepped_per_beacon_misses_at_the_stationary_rate() -> None:
+    """The full-fidelity radio's chain: fresh chains' first beacons are iid at the stationary
+    miss rate (a 99% binomial interval), and out of range nothing is heard but the chain
+    still moves, so its state when the tag is back is stationary too."""
+    channel = RfChannel(0.02, 0.05, 0.01, 0.95)
+    rng = np.random.default_rng(11)
+    n = 4_000
+    first = [Chain(channel, rng.random).step(in_range=True) for _ in range(n)]
+    low, high = binomtest(n - sum(first), n, miss_rate(channel)).proportion_ci(0.99)
+    assert low <= miss_rate(channel) <= high
+    back = []
+    for _ in range(n):
+        chain = Chain(channel, rng.random)
+        assert not any(chain.step(in_range=False) for _ in range(40))
+        back.append(chain.bad)
+    low, high = binomtest(sum(back), n, stationary_bad(channel)).proportion_ci(0.99)
+    assert low <= stationary_bad(channel) <= high
 
 # --- fleet sampler against the every-beacon reference ------------------------------------------
 
