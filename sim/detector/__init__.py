@@ -7,8 +7,9 @@ telemetry. See ``docs/telemetry.md`` for its input and ``engine.Detector``.
 
 from sim.detector.alerts import Alert, AlertKind, AlertUpdate, Category, Change, Reason, Severity
 from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice, Zone
-from sim.detector.engine import Detector, DetectorStats
+from sim.detector.engine import Detector
 from sim.detector.policy import Policy
+from sim.detector.state import DetectorStats
 from sim.detector.telemetry import Kind, Telemetry
 
 __all__ = [

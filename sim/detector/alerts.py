@@ -2,7 +2,8 @@
 
 Every decision carries a typed reason, in the manner of Alertmanager's
 pipeline: raised, held in grace, dismissed, deduplicated, inhibited by a
-named cause, escalated, closed, updated late. An alert that was held and then
+known cause (a typed ``Cause``, whose text the alert shows), escalated, closed,
+updated late. An alert that was held and then
 dismissed was never raised: it is kept apart, for audit, and does not count.
 """
 
@@ -62,6 +63,33 @@ class Reason(Enum):
     LATE_UPDATE = "late-update"
 
 
+class CauseKind(Enum):
+    UNIT_REBOOTED = "unit-rebooted"  # the unit has not yet heard its tag again
+    MAINS_LOST = "mains-lost"  # the unit ran down on its backup battery
+    CELLULAR_OUTAGE = "cellular-outage"  # many units in one area fell silent together
+    BATTERY_LOW = "battery-low"  # the tag reported its battery low, then fell silent
+
+
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """A known cause that explains an alert (``sim.detector.inhibit``); its text is what the alert shows."""
+
+    kind: CauseKind
+    device: int = 0
+    area: int = 0
+    units: int = 0  # silent units behind an outage
+    window_s: float = 0.0  # the span they fell silent in
+
+    def __str__(self) -> str:
+        if self.kind is CauseKind.UNIT_REBOOTED:
+            return f"base unit {self.device} rebooted"
+        if self.kind is CauseKind.MAINS_LOST:
+            return f"mains lost at base unit {self.device}"
+        if self.kind is CauseKind.CELLULAR_OUTAGE:
+            return f"cellular outage in area {self.area} ({self.units} units silent within {self.window_s:.0f} s)"
+        return "battery reported low, then silence"
+
+
 class Change(Enum):
     RAISED = "raised"
     UPDATED = "updated"
@@ -88,7 +116,7 @@ class Alert:
     closed_at: float | None = None
     event_end: float | None = None  # when the condition ended, device time
     count: int = 1  # raw events folded in
-    cause: str | None = None  # the known cause that explains it, when inhibited
+    cause: Cause | None = None  # the known cause that explains it, when inhibited
     decisions: list[Decision] = field(default_factory=list)
 
     def decide(self, at: float, reason: Reason, note: str = "") -> None:

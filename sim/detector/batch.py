@@ -4,11 +4,14 @@
 as a ``BATCH_FIX_DTYPE`` array (each upload's fixes contiguous), and makes
 exactly the decisions the streaming API makes on the same records fed in the
 same order: the records' ``order`` column, their position in the receive
-order (so ties in receive time replay exactly as they streamed). Records pass the streaming engine's own stages and rules, so the
-two cannot drift apart; what the batch path adds is speed on GPS fixes: every
-fix is judged against its subject's zones and curfews in one numpy pass (each
-fix gathered against its own subject's zones), and an upload with nothing
-wrong, for a subject with nothing open, skips the zone rule altogether.
+order (so ties in receive time replay exactly as they streamed). Records pass
+the streaming engine's own admission and rules, so the two cannot drift apart;
+what the batch path adds is speed on GPS fixes: every fix is judged against its
+subject's zones and curfews in one numpy pass (each fix gathered against its
+own subject's zones, by the judgement streaming uses, ``sim.detector.zones``);
+an upload with nothing wrong, for a subject with nothing open, skips the zone
+rule altogether; and a run of such uploads from one tag (``plan_runs``) goes
+through admission at once, by the engine's own ``Detector.admit_clean_run``.
 """
 
 from __future__ import annotations
@@ -21,12 +24,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.detector import geofence
 from sim.detector.cases import Case, CaseBook, curfew_mask
-from sim.detector.engine import _SEQ_MASK, SEQ_WINDOW, Detector
+from sim.detector.engine import CleanRun, Detector
+from sim.detector.geofence import east_scale
 from sim.detector.policy import Policy
-from sim.detector.rules.gps import Verdicts
+from sim.detector.sequence import SEQ_WINDOW, is_ahead, steps_ahead
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Kind, Telemetry
+from sim.detector.zones import Verdicts, judge
 
 
 def upload_bounds(fixes: np.ndarray) -> np.ndarray:
@@ -73,8 +77,8 @@ class _ZoneTable:
         # Subject ids are u32: a dense lookup is one gather a fix, where a search would be twenty.
         row_of = np.full(max(cases.by_subject, default=-1) + 1, len(by), dtype=np.int64)
         row_of[list(cases.by_subject)] = np.arange(len(by))
-        zones = np.stack((lat, lon, geofence.east_scale(lat), radius), axis=-1)
-        return _ZoneTable(row_of, zones, inclusion, days, start, duration)
+        packed = np.stack((lat, lon, east_scale(lat), radius), axis=-1)
+        return _ZoneTable(row_of, packed, inclusion, days, start, duration)
 
     def rows(self, subjects: np.ndarray) -> np.ndarray:
         known = subjects < len(self.row_of)
@@ -91,7 +95,7 @@ JUDGE_BLOCK = 1 << 15
 
 def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For every fix, against each of its subject's zones (columns in the case's zone order,
-    padded): on the wrong side, and surely so. The same verdicts ``GpsRule.on_fixes`` reaches."""
+    padded): on the wrong side, and surely so, by the judgement ``GpsRule.on_fixes`` makes."""
     table = _ZoneTable.of(cases)
     shape = (len(fixes), table.zones.shape[1])
     wrong, sure = np.empty(shape, dtype=bool), np.empty(shape, dtype=bool)
@@ -103,28 +107,20 @@ def judge_fixes(cases: CaseBook, fixes: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 
 def _judge_block(table: _ZoneTable, row: np.ndarray, fixes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    t = fixes["time"]
-    zones = table.zones[row]
-    radius = zones[..., 3]
-    d2 = geofence.squared_distances(fixes["lat"][:, None], fixes["lon"][:, None], zones[..., 0], zones[..., 1], zones[..., 2])
-    centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], radius)
+    gathered = table.zones[row]
     inclusion = table.inclusion[row]
+    active = None
     if inclusion.any():
         active = np.zeros(len(fixes), dtype=bool)
         for c in range(table.curfew_days.shape[1]):
-            active |= curfew_mask(t, table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c])
-        wrong = np.where(inclusion, ~centre_in & active[:, None], centre_in)
-        sure = (inclusion & ~active[:, None]) | np.where(centre_in, sure_in, sure_out)
-    else:
-        wrong, sure = centre_in, np.where(centre_in, sure_in, sure_out)
+            active |= curfew_mask(fixes["time"], table.curfew_days[row, c], table.curfew_start[row, c], table.curfew_duration[row, c])
     # Padding is an exclusion zone of NaN radius: every comparison with NaN is false, so it is never wrong.
-    return wrong, sure
+    return judge(fixes, gathered[..., 0], gathered[..., 1], gathered[..., 2], gathered[..., 3], inclusion, active)
 
 
 @dataclass(frozen=True)
-class _Runs:
-    """Runs of GPS uploads the batch path applies at once, as Python lists (read one
-    element at a time in the replay loop).
+class Runs:
+    """Runs of GPS uploads the batch path applies at once (``Detector.admit_clean_run``).
 
     A run is a GPS tag's uploads, consecutive among its subject's uploads, each judged
     clean, with event times not going back, no gap longer than the tag's silence
@@ -138,26 +134,18 @@ class _Runs:
     out-of-step sequence number of the tag itself), provided their event times are
     such that each record's lateness comes out as streaming has it."""
 
-    lead: list[int]  # per upload: the run it leads, or -1
-    member: list[int]  # per upload: the run it follows its lead in, or -1
-    lead_seq: list[int]
-    span: list[int]  # sequence numbers from the lead to the last upload
-    last_seq: list[int]
-    seq_bits: list[int]  # the run's sequence numbers as a window mask below the last
-    uploads: list[int]  # uploads after the lead
-    fixes: list[int]  # their fixes
-    first_event: list[float]  # event time of the first upload after the lead
-    last_event: list[float]
-    last_receive: list[float]
-    newest_fix: list[float]
+    # Per upload, as Python lists (read one element at a time in the replay loop):
+    lead: list[int]  # the run it leads, or -1
+    member: list[int]  # the run it follows its lead in, or -1
+    runs: list[CleanRun]
 
 
-def plan_runs(det: Detector, events: np.ndarray, fixes: np.ndarray, bounds: np.ndarray, clean: np.ndarray) -> _Runs:
+def plan_runs(det: Detector, events: np.ndarray, fixes: np.ndarray, bounds: np.ndarray, clean: np.ndarray) -> Runs:
     """The runs among a batch's uploads (``clean``: judged with no fix on the wrong side)."""
     starts = bounds[:-1]
     n_events, n_uploads = len(events), len(starts)
     if n_uploads < 2:
-        return _Runs([-1] * n_uploads, [-1] * n_uploads, *([] for _ in range(10)))
+        return Runs([-1] * n_uploads, [-1] * n_uploads, [])
     n = n_events + n_uploads
     device = np.concatenate((events["device"], fixes["device"][starts])).astype(np.int64)
     order = np.concatenate((events["order"], fixes["order"][starts]))
@@ -178,8 +166,7 @@ def plan_runs(det: Detector, events: np.ndarray, fixes: np.ndarray, bounds: np.n
     # Each record's sequence number steps ahead of its device's record before, as the engine judges it.
     ahead = np.ones(n, bool)
     d = np.lexsort((order, device))
-    step = (seq[d[1:]] - seq[d[:-1]]) % 65536
-    ahead[d[1:]] = (device[d[1:]] != device[d[:-1]]) | ((step >= 1) & (step <= 32767))
+    ahead[d[1:]] = (device[d[1:]] != device[d[:-1]]) | is_ahead(seq[d[:-1]], seq[d[1:]])
 
     by = np.lexsort((order, subject))  # each subject's records in receive order
     at_upload = np.flatnonzero(upload[by])  # where, in ``by``, the uploads are
@@ -199,7 +186,7 @@ def plan_runs(det: Detector, events: np.ndarray, fixes: np.ndarray, bounds: np.n
     # Split so that no run spans a duplicate window (the records between must fall inside it),
     # nor half the allowed lateness (applied early, its newest upload must not make them late).
     lateness = det.policy.allowed_lateness_s
-    steps = np.cumsum(np.concatenate(([0], (seq[b] - seq[a]) % 65536)))
+    steps = np.cumsum(np.concatenate(([0], steps_ahead(seq[a], seq[b]))))
     head = np.flatnonzero(first)[np.cumsum(first) - 1]
     window = (steps - steps[head]) // SEQ_WINDOW
     elapsed = event_time[u] - event_time[u[head]]
@@ -239,16 +226,17 @@ def plan_runs(det: Detector, events: np.ndarray, fixes: np.ndarray, bounds: np.n
         run_fixes = np.add.reduceat(np.where(lead_here, 0, np.diff(bounds)[members]), run_starts)
         newest = np.maximum.reduceat(np.where(lead_here, -np.inf, fixes["time"][bounds[1:] - 1][members]), run_starts)
         last_seq = seq[u[re]]
-        below_last = (np.repeat(last_seq, re - rs + 1) - seq[u[in_run]]) % 65536
+        below_last = steps_ahead(seq[u[in_run]], np.repeat(last_seq, re - rs + 1))
         seq_bits = np.bitwise_or.reduceat(np.left_shift(np.uint64(1), below_last.astype(np.uint64)), run_starts)
     else:
         rs = re = run_starts = np.zeros(0, np.int64)
         run_fixes, newest, last_seq, seq_bits = np.zeros(0, np.int64), np.zeros(0), np.zeros(0, np.int64), np.zeros(0, np.uint64)
-    return _Runs(
-        lead.tolist(), member.tolist(), seq[u[rs]].tolist(), ((last_seq - seq[u[rs]]) % 65536).tolist(), last_seq.tolist(),
-        seq_bits.tolist(), (re - rs).tolist(), run_fixes.tolist(), event_time[u[rs + 1]].tolist(),
-        event_time[u[re]].tolist(), receive[u[re]].tolist(), newest.tolist(),
+    columns = (
+        seq[u[rs]].tolist(), steps_ahead(seq[u[rs]], last_seq).tolist(), last_seq.tolist(), seq_bits.tolist(),
+        (re - rs).tolist(), run_fixes.tolist(), event_time[u[rs + 1]].tolist(), event_time[u[re]].tolist(),
+        receive[u[re]].tolist(), newest.tolist(),
     )
+    return Runs(lead.tolist(), member.tolist(), [CleanRun(*run) for run in zip(*columns, strict=True)])
 
 
 def _time_ordered(fixes: np.ndarray, bounds: np.ndarray) -> np.ndarray:
@@ -290,7 +278,7 @@ def feed_batch(det: Detector, events: np.ndarray, fixes: np.ndarray) -> None:
     rank_of = np.empty(len(order), np.int64)
     rank_of[order] = np.arange(len(order))
     members_by_run = np.flatnonzero(member >= 0)[np.argsort(member[member >= 0], kind="stable")]
-    run_members = np.searchsorted(member[members_by_run], np.arange(len(runs.uploads) + 1)).tolist()
+    run_members = np.searchsorted(member[members_by_run], np.arange(len(runs.runs) + 1)).tolist()
     members_by_run_list, member_rank = members_by_run.tolist(), rank_of[n_events:].tolist()
 
     # Plain lists: indexing numpy scalars one at a time would cost more than the work.
@@ -302,8 +290,8 @@ def feed_batch(det: Detector, events: np.ndarray, fixes: np.ndarray) -> None:
     )
     edges, judged_wrong = bounds.tolist(), upload_wrong.tolist()
     last_fix = fixes["time"][bounds[1:] - 1].tolist() if len(fixes) else []
-    lead = runs.lead
-    admit, gps, lateness = det.admit_fields, det.gps, det.policy.allowed_lateness_s
+    lead, clean_runs = runs.lead, runs.runs
+    admit, admit_run, gps = det.admit_fields, det.admit_clean_run, det.gps
     waiting: list[tuple[int, int]] = []  # (rank, upload) of uploads of runs taken one at a time after all
 
     def expand(r: int) -> None:
@@ -325,18 +313,8 @@ def feed_batch(det: Detector, events: np.ndarray, fixes: np.ndarray) -> None:
             record = Telemetry(up_device[i], subject, Kind.GPS_FIXES, up_time[i], up_receive[i], up_seq[i])
             nz = len(device.case.zones)
             gps.on_judged(device, record, Verdicts(fixes["time"][a:b], wrong[a:b, :nz], sure[a:b, :nz]))
-        if r < 0:
-            return
-        holder = device.subject
-        if gps.tracking(subject) or device.seq_hi != runs.lead_seq[r] or runs.first_event[r] < holder.newest_event - lateness:
-            expand(r)  # a zone run to close, a window not led by this upload, or a late upload: one at a time
-            return
-        device.seq_mask = ((device.seq_mask << runs.span[r]) | runs.seq_bits[r]) & _SEQ_MASK
-        device.seq_hi = runs.last_seq[r]
-        det.stats.records += runs.uploads[r]
-        holder.newest_event = max(holder.newest_event, runs.last_event[r])
-        device.last_heard = runs.last_receive[r]
-        gps.judged_clean(subject, runs.fixes[r], runs.newest_fix[r])
+        if r >= 0 and not admit_run(device, clean_runs[r]):
+            expand(r)  # one at a time after all
 
     pending: list[Telemetry] = []  # event records in a row, fed in one call
     for rank, k in zip(np.flatnonzero(walk).tolist(), order[walk].tolist(), strict=True):

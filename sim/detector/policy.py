@@ -1,7 +1,8 @@
 """Detector policies: every threshold a rule uses (``sim.policies`` reads them from
 ``seeds/policies/NAME.toml``; the detector itself reads no files).
 
-One engine runs every policy; a policy only sets its switches and numbers.
+One engine runs every policy; a policy only sets its numbers and which of the
+engine's optional stages run (``sim.detector.context.Stages``).
 ``naive`` raises one alert per raw alarm event with no grace, confirmation,
 inhibition or folding; ``reference``, today's centre, one alert per device alarm
 episode, still with no grace, confirmation or inhibition; ``standard`` uses all.
@@ -16,11 +17,12 @@ from dataclasses import dataclass
 class Policy:
     name: str
     description: str
-    # Track each condition as one alert from start to end, folding repeated raw
-    # events into it, and derive lateness and missed curfews; off, every raw
-    # alarm event is an alert of its own.
+    # The tracking stage (``context.Stages``): each condition one alert from start to end,
+    # folding repeated raw events into it, and lateness and missed curfews derived; off,
+    # every raw alarm event is an alert of its own (``rules.raw``).
     track_conditions: bool
-    # File symptoms of a known cause (mains lost, reboot, area outage) as equipment.
+    # The inhibition stage (``sim.detector.inhibit``): symptoms of a known cause (mains
+    # lost, reboot, area outage, a flat battery) filed as such.
     inhibit: bool
     curfew_grace_s: float
     lateness_warning_s: float

@@ -15,6 +15,7 @@ from timeline import ALCOHOL, GPS, GPS_EVERY, SUBJECT, UNIT, UNIT_EVERY, H, Time
 
 from sim.detector import AlertKind, Category, Detector, Kind, Severity, Telemetry
 from sim.policies import load_policy
+from sim.detector.alerts import Cause, CauseKind
 from sim.detector.telemetry import GPS_BATTERY_LOW, UNIT_ON_BACKUP
 
 SILENT_UNIT = H(3)
@@ -145,14 +146,15 @@ def test_a_silent_base_unit_after_mains_lost_is_equipment_naming_the_mains() -> 
         ("no-contact", "equipment", H(1), H(4), None),
     ]
     silence = tl.alerts(AlertKind.NO_CONTACT)[0]
-    assert silence.cause == f"mains lost at base unit {UNIT}"
+    assert silence.cause == Cause(CauseKind.MAINS_LOST, device=UNIT)
+    assert str(silence.cause) == silence.decisions[-1].note == f"mains lost at base unit {UNIT}"
     assert tl.reasons(silence) == ["raised", "inhibited"]
 
 
 def test_a_silent_base_unit_whose_last_status_said_on_backup_is_equipment() -> None:
     tl = timeline().push(H(1), UNIT, Kind.STATUS_CHECK, flags=UNIT_ON_BACKUP).run(H(4) + 1)
     assert tl.summary() == [("no-contact", "equipment", H(1), H(4), None)]
-    assert tl.alerts()[0].cause == f"mains lost at base unit {UNIT}"
+    assert str(tl.alerts()[0].cause) == f"mains lost at base unit {UNIT}"
 
 
 def outage(spread: float, units: int = OUTAGE_UNITS) -> Timeline:
@@ -171,7 +173,8 @@ def outage(spread: float, units: int = OUTAGE_UNITS) -> Timeline:
 def test_five_units_in_one_area_silent_together_are_a_cellular_outage() -> None:
     tl = outage(spread=240.0)
     last = H(4) + 240
-    cause = f"cellular outage in area 7 (5 units silent within {OUTAGE_WINDOW:.0f} s)"
+    cause = Cause(CauseKind.CELLULAR_OUTAGE, area=7, units=5, window_s=OUTAGE_WINDOW)
+    assert str(cause) == f"cellular outage in area 7 (5 units silent within {OUTAGE_WINDOW:.0f} s)"
     by_subject = {a.subject: a for a in tl.alerts(AlertKind.NO_CONTACT)}
     assert len(tl.alerts()) == 9
     for s in range(1, 6):
@@ -232,7 +235,7 @@ def test_a_late_record_cannot_undo_a_newer_mains_loss() -> None:
     tl.push(H(1) + 60, UNIT, Kind.STATUS_CHECK, event_time=H(0.5))  # from before the cut, no backup flag
     tl.run(H(6))
     (silence,) = tl.alerts(AlertKind.NO_CONTACT)
-    assert (silence.category, silence.cause) == (Category.EQUIPMENT, f"mains lost at base unit {UNIT}")
+    assert (silence.category, silence.cause) == (Category.EQUIPMENT, Cause(CauseKind.MAINS_LOST, device=UNIT))
 
 
 def test_a_detector_started_after_fitting_gives_every_device_the_full_time_to_be_heard() -> None:

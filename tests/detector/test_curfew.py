@@ -14,6 +14,7 @@ from timeline import SUBJECT, UNIT, UNIT_EVERY, H, Timeline, home_case
 
 from sim.detector import AlertKind, Category, Kind, Severity
 from sim.policies import load_policy
+from sim.detector.alerts import Cause, CauseKind
 from sim.detector.telemetry import UNIT_IN_CURFEW, UNIT_ON_BACKUP, UNIT_TAG_PRESENT, UNIT_VIOLATION
 
 GRACE = 600.0
@@ -367,7 +368,8 @@ def test_absence_within_the_reboot_window_names_the_reboot_and_after_it_is_a_bre
         ("curfew-absence", "equipment", H(20) + 900, H(20) + 900 + GRACE, H(20) + 2000),
         ("curfew-absence", "breach", H(22), H(22) + GRACE, H(22) + 1000),
     ]
-    assert tl.alerts()[0].cause == f"base unit {UNIT} rebooted"
+    assert tl.alerts()[0].cause == Cause(CauseKind.UNIT_REBOOTED, device=UNIT)
+    assert str(tl.alerts()[0].cause) == f"base unit {UNIT} rebooted"
     assert tl.alerts()[1].cause is None
 
 

@@ -13,7 +13,7 @@ from timeline import EVERY_DAY, GPS, H, Timeline, home_case
 
 from sim.detector import AlertKind, Case, Curfew, Kind, Policy, Zone
 from sim.policies import load_policy
-from sim.detector.rules.gps import in_curfew
+from sim.detector.zones import in_curfew
 from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, GPS_NO_FIX, GPS_STRAP_OPEN, make_fixes
 
 # The figures these tests depend on, pinned so a change to the shipped policy files does not move them.

@@ -123,7 +123,7 @@ def test_the_gps_streams_make_runs_for_the_batch_path() -> None:
         det = Detector(load_policy("standard"), CASES, 0.0)
         bounds = upload_bounds(fixes)
         runs = plan_runs(det, events, fixes, bounds, np.ones(len(bounds) - 1, bool))
-        members += sum(runs.uploads)
+        members += sum(run.uploads for run in runs.runs)
         firsts = {r: fixes["order"][bounds[i]] for i, r in enumerate(runs.lead) if r >= 0}
         lasts = {r: fixes["order"][bounds[i]] for i, r in enumerate(runs.member) if r >= 0}  # the run's last upload wins
         interleaved += sum(((events["order"] > first) & (events["order"] < lasts[r])).sum() for r, first in firsts.items())

@@ -1,1 +1,1 @@
-"""The detector's rules, one family a module; each takes the detector as its context."""
+"""The detector's rules, one family a module; each sees the detector only through its ``RuleContext``."""

@@ -9,28 +9,23 @@ battery and then went silent has gone flat: a potential breach.
 
 from __future__ import annotations
 
-from collections import deque
-from typing import TYPE_CHECKING
-
-from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
+from sim.detector.alerts import AlertKind, Category, Severity
 from sim.detector.cases import DeviceKind, FittedDevice
-
-if TYPE_CHECKING:
-    from sim.detector.engine import Detector, DeviceState
-    from sim.detector.policy import Policy
+from sim.detector.context import RuleContext
+from sim.detector.policy import Policy
+from sim.detector.state import DeviceState
 
 
 class ContactRule:
-    def __init__(self, det: Detector) -> None:
-        self.det = det
-        p = det.policy
-        self._silences: dict[int, deque[tuple[float, DeviceState]]] = {}  # area -> recent silences
+    def __init__(self, ctx: RuleContext) -> None:
+        self.ctx = ctx
+        p = ctx.policy
         if p.never_heard_intervals > 0:
-            for device in det.devices.values():
+            for device in ctx.devices.values():
                 if device.silent_after is not None:
                     # Fitted before the detector started: it had no chance to hear it, so the clock starts now.
-                    due = max(device.fitted.installed_at, det.now) + p.never_heard_intervals * device.fitted.report_interval_s
-                    det.timers.at(due, self._never_heard_due, device)
+                    due = max(device.fitted.installed_at, ctx.now) + p.never_heard_intervals * device.fitted.report_interval_s
+                    ctx.timers.at(due, self._never_heard_due, device)
 
     @staticmethod
     def silence_threshold(p: Policy, fitted: FittedDevice) -> float | None:
@@ -59,10 +54,10 @@ class ContactRule:
         if device.silence_alert:
             device.silence_alert = False
             for kind in (AlertKind.NO_CONTACT, AlertKind.NEVER_HEARD, AlertKind.GPS_BATTERY_FLAT):
-                self.det.book.close((device.case.subject, kind, device.fitted.device), receive_time, event_time, "heard again")
+                self.ctx.book.close((device.case.subject, kind, device.fitted.device), receive_time, event_time, "heard again")
         if not device.silence_armed:
             device.silence_armed = True
-            self.det.timers.at(receive_time + threshold, self._silence_due, device, self._tie(device))
+            self.ctx.timers.at(receive_time + threshold, self._silence_due, device, self._tie(device))
 
     @staticmethod
     def _tie(device: DeviceState) -> int:
@@ -74,58 +69,36 @@ class ContactRule:
         assert device.last_heard is not None
         assert device.silent_after is not None
         due = device.last_heard + device.silent_after
-        if due > self.det.now:
+        if due > self.ctx.now:
             device.silence_armed = True
-            self.det.timers.at(due, self._silence_due, device, self._tie(device))
+            self.ctx.timers.at(due, self._silence_due, device, self._tie(device))
             return
         # Silent: raised once, then quiet until the device is heard (which re-arms it).
-        det, at = self.det, self.det.now
+        ctx, at = self.ctx, self.ctx.now
         subject, device_id = device.case.subject, device.fitted.device
-        if device.fitted.kind is DeviceKind.GPS_TAG and device.battery_low and det.policy.inhibit:
-            alert = det.book.new(subject, device_id, AlertKind.GPS_BATTERY_FLAT, Category.BREACH, Severity.MEDIUM, device.last_heard)
-            det.book.raise_(det.key(subject, AlertKind.GPS_BATTERY_FLAT, device_id), alert, at, "battery reported low, then silence")
-            device.silence_alert = det.policy.track_conditions
+        cause = ctx.inhibitor.explain(AlertKind.NO_CONTACT, device, device.last_heard)
+        instead = ctx.inhibitor.instead(cause)
+        if instead is not None:
+            alert = ctx.book.new(subject, device_id, instead, Category.BREACH, Severity.MEDIUM, device.last_heard)
+            key = ctx.key(subject, instead, device_id)
+            ctx.book.raise_(key, alert, at, str(cause))
+            device.silence_alert = key is not None
             return
-        alert = det.book.new(subject, device_id, AlertKind.NO_CONTACT, Category.UNMONITORED, Severity.HIGH, device.last_heard)
-        det.book.raise_(det.key(subject, AlertKind.NO_CONTACT, device_id), alert, at, f"silent since {device.last_heard:.0f}")
-        device.silence_alert = det.policy.track_conditions
-        if not det.policy.inhibit:
-            return
-        if device.on_backup:
-            self._inhibit(alert, at, f"mains lost at base unit {device_id}")
+        alert = ctx.book.new(subject, device_id, AlertKind.NO_CONTACT, Category.UNMONITORED, Severity.HIGH, device.last_heard)
+        key = ctx.key(subject, AlertKind.NO_CONTACT, device_id)
+        ctx.book.raise_(key, alert, at, f"silent since {device.last_heard:.0f}")
+        device.silence_alert = key is not None
+        if cause is not None:
+            ctx.inhibitor.file(alert, at, cause)
         else:
-            self._area_outage(device, alert, at)
-
-    def _area_outage(self, device: DeviceState, alert: Alert, at: float) -> None:
-        p = self.det.policy
-        silences = self._silences.setdefault(device.fitted.area, deque())
-        # A unit silent twice within the window is one unit, not two.
-        remaining = [(t, d) for t, d in silences if d is not device]
-        if len(remaining) != len(silences):
-            silences.clear()
-            silences.extend(remaining)
-        silences.append((at, device))
-        while silences and silences[0][0] < at - p.outage_window_s:
-            silences.popleft()
-        if len(silences) < p.outage_min_units:
-            return
-        cause = f"cellular outage in area {device.fitted.area} ({len(silences)} units silent within {p.outage_window_s:.0f} s)"
-        for _, silent in silences:
-            key = (silent.case.subject, AlertKind.NO_CONTACT, silent.fitted.device)
-            open_alert = self.det.book.open.get(key)
-            if open_alert is not None and open_alert.cause is None:
-                self._inhibit(open_alert, at, cause)
-
-    def _inhibit(self, alert: Alert, at: float, cause: str) -> None:
-        alert.category = Category.EQUIPMENT
-        alert.cause = cause
-        self.det.book.note(alert, at, Reason.INHIBITED, cause)
+            ctx.inhibitor.silenced(device, alert, at)
 
     def _never_heard_due(self, device: DeviceState) -> None:
         if device.last_heard is not None:
             return
-        det = self.det
+        ctx = self.ctx
         subject, device_id = device.case.subject, device.fitted.device
-        alert = det.book.new(subject, device_id, AlertKind.NEVER_HEARD, Category.UNMONITORED, Severity.HIGH, device.fitted.installed_at)
-        det.book.raise_(det.key(subject, AlertKind.NEVER_HEARD, device_id), alert, det.now, f"fitted at {device.fitted.installed_at:.0f}, never heard")
-        device.silence_alert = det.policy.track_conditions
+        alert = ctx.book.new(subject, device_id, AlertKind.NEVER_HEARD, Category.UNMONITORED, Severity.HIGH, device.fitted.installed_at)
+        key = ctx.key(subject, AlertKind.NEVER_HEARD, device_id)
+        ctx.book.raise_(key, alert, ctx.now, f"fitted at {device.fitted.installed_at:.0f}, never heard")
+        device.silence_alert = key is not None

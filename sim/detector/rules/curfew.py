@@ -7,10 +7,8 @@ missed that curfew. Absent time in curfew beyond grace adds to the order's
 running lateness: a warning at one threshold, escalated at the next
 (HMI Probation's 2 h and 4 h by default). An absence that a known cause
 explains (a reboot: the unit has not yet heard its tag) is filed as equipment
-and names the cause; mains loss is no such cause, since a unit on battery still hears.
-
-Under a policy that tracks nothing, every leave in curfew is an alert, and so is every
-return the unit flags as a violation (a return in curfew).
+and names the cause (``sim.detector.inhibit``); mains loss is no such cause, since a
+unit on battery still hears. With tracking off, ``rules.raw.RawCurfewRule`` stands in.
 """
 
 from __future__ import annotations
@@ -18,13 +16,12 @@ from __future__ import annotations
 import bisect
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
-from sim.detector.telemetry import UNIT_VIOLATION, Telemetry
+from sim.detector.context import RuleContext
+from sim.detector.state import DeviceState
+from sim.detector.telemetry import Telemetry
 
-if TYPE_CHECKING:
-    from sim.detector.engine import Detector, DeviceState
 
 @dataclass(slots=True)
 class _Presence:
@@ -45,21 +42,16 @@ class _Presence:
 
 
 class CurfewRule:
-    def __init__(self, det: Detector) -> None:
-        self.det = det
+    def __init__(self, ctx: RuleContext) -> None:
+        self.ctx = ctx
         self.state: dict[int, _Presence] = {}
 
     # --- records ------------------------------------------------------------------
 
     def on_leave(self, unit: DeviceState, r: Telemetry) -> None:
-        det = self.det
-        det.unit.observe(unit, r)  # the leave says too whether the unit is on its backup battery
+        ctx = self.ctx
+        ctx.base_units.observe(unit, r)  # the leave says too whether the unit is on its backup battery
         subject = unit.case.subject
-        if not det.policy.track_conditions:
-            if r.flags & UNIT_VIOLATION or unit.case.in_curfew(r.event_time):
-                alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, r.event_time)
-                det.book.raise_(None, alert, det.now, "tag left in curfew")
-            return
         st = self.state.setdefault(subject, _Presence())
         if r.event_time < st.latest:
             self._late_leave(subject, st, unit, r.event_time)
@@ -71,15 +63,8 @@ class CurfewRule:
             self._judge((subject, st.absence))
 
     def on_return(self, unit: DeviceState, r: Telemetry) -> None:
-        det = self.det
+        ctx = self.ctx
         subject = unit.case.subject
-        if not det.policy.track_conditions:
-            # The unit flags a return in curfew as a violation: to a centre taking every raw
-            # alarm as it comes, that is an alarm like any other (a late return home).
-            if r.flags & UNIT_VIOLATION:
-                alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, r.event_time)
-                det.book.raise_(None, alert, det.now, "tag returned in curfew")
-            return
         st = self.state.setdefault(subject, _Presence())
         if r.event_time < st.latest:
             # A late return cannot undo an alert already raised; it is kept so that a later
@@ -92,11 +77,11 @@ class CurfewRule:
             return
         away, back = st.away_since, r.event_time
         st.away_since = None
-        self.det.unit.absence_revealed(subject, away, back)
-        book, now = self.det.book, self.det.now
+        self.ctx.base_units.absence_revealed(subject, away, back)
+        book, now = self.ctx.book, self.ctx.now
         key = (subject, AlertKind.CURFEW_ABSENCE, 0)
         held = book.held.get(key)
-        if held is not None and back - held.event_time <= self.det.policy.curfew_grace_s:
+        if held is not None and back - held.event_time <= self.ctx.policy.curfew_grace_s:
             book.dismiss(key, now, f"back {back - held.event_time:.0f} s into curfew, within grace")
         else:
             if held is not None:  # away past grace in event time; the records came late together
@@ -112,14 +97,14 @@ class CurfewRule:
         allowed lateness let go (the newest before that horizon still says what held then)."""
         st.latest = t
         st.history.append((t, leave))
-        horizon = t - self.det.policy.allowed_lateness_s
+        horizon = t - self.ctx.policy.allowed_lateness_s
         if len(st.history) > 2 and st.history[1][0] < horizon:
             del st.history[: bisect.bisect_left(st.history, (horizon,)) - 1]
 
     def _merge(self, st: _Presence, t: float, leave: bool) -> bool:
         """Whether a record older than the newest may be merged into the history: counted either way."""
-        stats = self.det.stats
-        if t < st.latest - self.det.policy.allowed_lateness_s:
+        stats = self.ctx.stats
+        if t < st.latest - self.ctx.policy.allowed_lateness_s:
             stats.unmerged_late += 1
             return False
         stats.merged_late += 1
@@ -141,25 +126,23 @@ class CurfewRule:
             st.away_since = t  # the absence still open began earlier: judged from then when it ends
             return
         self._judge_past_absence(subject, unit, t, back)
-        self.det.unit.absence_revealed(subject, t, back)
+        self.ctx.base_units.absence_revealed(subject, t, back)
         self._missed_between(subject, t, back, unit)
         self._count_lateness(subject, t, back, already_counted=False)
 
     def _judge_past_absence(self, subject: int, unit: DeviceState, away: float, back: float) -> None:
         """An absence that is over, learnt late: each curfew window it broke past grace is an
         alert raised now, with its own event times, and closed at once."""
-        det = self.det
-        cause = det.leave_cause(unit, away)
-        for w_start, w_end in det.subjects[subject].case.curfew_windows(away, back):
+        ctx = self.ctx
+        cause = ctx.inhibitor.explain(AlertKind.CURFEW_ABSENCE, unit, away)
+        for w_start, w_end in ctx.subjects[subject].case.curfew_windows(away, back):
             start, end = max(away, w_start), min(back, w_end)
-            if end - start <= det.policy.curfew_grace_s:
+            if end - start <= ctx.policy.curfew_grace_s:
                 continue
-            alert = det.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE,
-                                 Category.EQUIPMENT if cause else Category.BREACH, Severity.MEDIUM, start)
+            alert = ctx.book.new(subject, unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, start)
             if cause:
-                alert.cause = cause
-                alert.decide(det.now, Reason.INHIBITED, cause)
-            det.book.raise_closed(alert, det.now, end, f"a late leave: away {end - start:.0f} s in curfew, past grace")
+                ctx.inhibitor.file_before_raising(alert, ctx.now, cause)
+            ctx.book.raise_closed(alert, ctx.now, end, f"a late leave: away {end - start:.0f} s in curfew, past grace")
 
     def away_during(self, subject: int, start: float, end: float) -> float | None:
         """The event time of the leave of an absence overlapping [start, end], as the presence
@@ -180,47 +163,47 @@ class CurfewRule:
     def _judge(self, arg: tuple[int, int]) -> None:
         """Hold, raise or wait for the absence now in force; sets the timer for what is next."""
         subject, absence = arg
-        det, st = self.det, self.state[subject]
+        ctx, st = self.ctx, self.state[subject]
         if st.away_since is None or st.absence != absence:
             return
-        case = det.subjects[subject].case
+        case = ctx.subjects[subject].case
         window = case.next_window(max(st.away_since, st.counted_to))
         if window is None:
             return
         start = max(st.away_since, window[0])
-        due = start + det.policy.curfew_grace_s
+        due = start + ctx.policy.curfew_grace_s
         key = (subject, AlertKind.CURFEW_ABSENCE, 0)
-        if det.now < start:
-            det.timers.at(start, self._judge, arg)
+        if ctx.now < start:
+            ctx.timers.at(start, self._judge, arg)
             return
         st.window = window
         if due >= window[1]:
             # Less of this window is left than the grace: no breach in it; judge the next one.
-            det.timers.at(window[1], self._window_over, (subject, absence, window))
+            ctx.timers.at(window[1], self._window_over, (subject, absence, window))
             return
-        if key not in det.book.open and key not in det.book.held:
+        if key not in ctx.book.open and key not in ctx.book.held:
             alert = self._absence_alert(subject, st, start)
-            det.book.hold(key, alert, det.now, f"grace of {det.policy.curfew_grace_s:.0f} s")
+            ctx.book.hold(key, alert, ctx.now, f"grace of {ctx.policy.curfew_grace_s:.0f} s")
             # Judged when grace ends; a leave received late, once the records received with it are in.
-            det.timers.at(max(due, det.now), self._judge, arg)
+            ctx.timers.at(max(due, ctx.now), self._judge, arg)
             return
-        if key in det.book.held:
-            if det.now < due:
-                det.timers.at(due, self._judge, arg)
+        if key in ctx.book.held:
+            if ctx.now < due:
+                ctx.timers.at(due, self._judge, arg)
                 return
             assert st.unit is not None
             if st.away_since < window[0] and st.unit.power_known_at < window[0]:
                 # Wait for the unit's first report from the window on (it sends what it holds in
                 # order, the return first), or, if it is silent, for a report interval past grace.
-                latest = due + st.unit.fitted.report_interval_s + det.policy.curfew_grace_s
-                if det.now < latest:
+                latest = due + st.unit.fitted.report_interval_s + ctx.policy.curfew_grace_s
+                if ctx.now < latest:
                     if not st.awaiting_unit:
                         st.awaiting_unit = True
-                        det.timers.at(latest, self._judge, arg)
+                        ctx.timers.at(latest, self._judge, arg)
                     return
             st.awaiting_unit = False
-            det.book.raise_(key, det.book.held[key], det.now, "absent in curfew past grace")
-        det.timers.at(window[1], self._window_over, (subject, absence, window))
+            ctx.book.raise_(key, ctx.book.held[key], ctx.now, "absent in curfew past grace")
+        ctx.timers.at(window[1], self._window_over, (subject, absence, window))
 
     def unit_reported(self, unit: DeviceState) -> None:
         """The unit reported (any record, in event time the newest): an absence waiting for
@@ -231,13 +214,11 @@ class CurfewRule:
 
     def _absence_alert(self, subject: int, st: _Presence, start: float) -> Alert:
         assert st.unit is not None
-        det = self.det
-        cause = det.leave_cause(st.unit, st.away_since if st.away_since is not None else start)
-        category = Category.EQUIPMENT if cause else Category.BREACH
-        alert = det.book.new(subject, st.unit.fitted.device, AlertKind.CURFEW_ABSENCE, category, Severity.MEDIUM, start)
+        ctx = self.ctx
+        cause = ctx.inhibitor.explain(AlertKind.CURFEW_ABSENCE, st.unit, st.away_since if st.away_since is not None else start)
+        alert = ctx.book.new(subject, st.unit.fitted.device, AlertKind.CURFEW_ABSENCE, Category.BREACH, Severity.MEDIUM, start)
         if cause:
-            alert.cause = cause
-            alert.decide(det.now, Reason.INHIBITED, cause)
+            ctx.inhibitor.file_before_raising(alert, ctx.now, cause)
         return alert
 
     def _window_over(self, arg: tuple[int, int, tuple[float, float]]) -> None:
@@ -247,21 +228,20 @@ class CurfewRule:
             return
         self._missed_between(subject, st.away_since, window[1], st.unit)
         self._count_lateness(subject, st.away_since, window[1])
-        self.det.book.close((subject, AlertKind.CURFEW_ABSENCE, 0), self.det.now, window[1], "curfew window over, still away")
+        self.ctx.book.close((subject, AlertKind.CURFEW_ABSENCE, 0), self.ctx.now, window[1], "curfew window over, still away")
         st.window = None
         self._judge((subject, absence))  # the absence goes on into the next window, if there is one
 
     def _missed_between(self, subject: int, away: float, back: float, unit: DeviceState | None) -> None:
-        det, st = self.det, self.state[subject]
-        for start, end in det.subjects[subject].case.curfew_windows(away, back):
+        ctx, st = self.ctx, self.state[subject]
+        for start, end in ctx.subjects[subject].case.curfew_windows(away, back):
             if away <= start and end <= back and start not in st.missed:
                 st.missed.add(start)
-                alert = det.book.new(subject, unit.fitted.device if unit else 0, AlertKind.CURFEW_MISSED, Category.BREACH, Severity.HIGH, start)
-                cause = det.leave_cause(unit, away) if unit else None
+                alert = ctx.book.new(subject, unit.fitted.device if unit else 0, AlertKind.CURFEW_MISSED, Category.BREACH, Severity.HIGH, start)
+                cause = ctx.inhibitor.explain(AlertKind.CURFEW_MISSED, unit, away) if unit else None
                 if cause:
-                    alert.category, alert.cause = Category.EQUIPMENT, cause
-                    alert.decide(det.now, Reason.INHIBITED, cause)
-                det.book.raise_(None, alert, det.now, "away for the whole curfew window")
+                    ctx.inhibitor.file_before_raising(alert, ctx.now, cause)
+                ctx.book.raise_(None, alert, ctx.now, "away for the whole curfew window")
 
     # --- lateness ------------------------------------------------------------------------
 
@@ -269,32 +249,32 @@ class CurfewRule:
         """Add an absence's time in curfew past grace to the running lateness. Absences come in
         time order, so what is before ``counted_to`` is counted already; one learnt late (not
         ``already_counted``) was thought present time and is counted whole."""
-        det, st = self.det, self.state[subject]
+        ctx, st = self.ctx, self.state[subject]
         start = max(away, st.counted_to) if already_counted else away
         added = 0.0
-        for w_start, w_end in det.subjects[subject].case.curfew_windows(start, back):
+        for w_start, w_end in ctx.subjects[subject].case.curfew_windows(start, back):
             overlap = min(back, w_end) - max(start, w_start)
-            if overlap > det.policy.curfew_grace_s:
+            if overlap > ctx.policy.curfew_grace_s:
                 added += overlap
         st.counted_to = max(st.counted_to, back)
-        if added <= 0 or (st.unit and det.leave_cause(st.unit, away)):
+        if added <= 0 or (st.unit and ctx.inhibitor.explain(AlertKind.CURFEW_LATENESS, st.unit, away)):
             return
         st.lateness += added
         self._lateness_thresholds(subject, st, back)
 
     def _lateness_thresholds(self, subject: int, st: _Presence, at: float) -> None:
         """Warn or escalate on the running lateness, which reached its total at event time ``at``."""
-        det, p = self.det, self.det.policy
+        ctx, p = self.ctx, self.ctx.policy
         key = (subject, AlertKind.CURFEW_LATENESS, 0)
-        alert = det.book.open.get(key)
+        alert = ctx.book.open.get(key)
         total = f"{st.lateness / 3600:.2f} h late in curfew so far"
         if alert is None:
             if st.lateness < p.lateness_warning_s:
                 return
-            alert = det.book.new(subject, st.unit.fitted.device if st.unit else 0, AlertKind.CURFEW_LATENESS, Category.BREACH, Severity.MEDIUM, at)
-            det.book.raise_(key, alert, det.now, f"warning: {total}")
+            alert = ctx.book.new(subject, st.unit.fitted.device if st.unit else 0, AlertKind.CURFEW_LATENESS, Category.BREACH, Severity.MEDIUM, at)
+            ctx.book.raise_(key, alert, ctx.now, f"warning: {total}")
         else:
-            det.book.fold(key, det.now, total)
+            ctx.book.fold(key, ctx.now, total)
         if st.lateness >= p.lateness_escalation_s and alert.severity < Severity.HIGH:
             alert.severity = Severity.HIGH
-            det.book.note(alert, det.now, Reason.ESCALATED, f"{total}, over {p.lateness_escalation_s / 3600:.1f} h")
+            ctx.book.note(alert, ctx.now, Reason.ESCALATED, f"{total}, over {p.lateness_escalation_s / 3600:.1f} h")

@@ -14,10 +14,7 @@ battery is equipment; a strap opening is a breach once not closed within the
 tamper confirmation window and one upload interval (closed within it, a
 suspect sensor: equipment); a day in which the tag
 was heard but less than ``charge_min_s`` of charging was seen is a breach of
-the charging condition.
-
-Under a policy that tracks nothing, every fix on the wrong side of a zone and
-every status that reports a problem is an alert.
+the charging condition. With tracking off, ``rules.raw.RawGpsRule`` stands in.
 """
 
 from __future__ import annotations
@@ -25,57 +22,15 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.detector import geofence
 from sim.detector.alerts import Alert, AlertKind, Category, Reason, Severity
-from sim.detector.cases import Case, DeviceKind, curfew_mask
+from sim.detector.cases import Case, DeviceKind
+from sim.detector.context import RuleContext
+from sim.detector.state import DeviceState
 from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, GPS_NO_FIX, GPS_STRAP_OPEN, Telemetry
-
-if TYPE_CHECKING:
-    from sim.detector.engine import Detector, DeviceState
-
-
-@dataclass(frozen=True, slots=True)
-class ZoneArrays:
-    """A subject's zones as columns, for the geofence."""
-
-    ids: np.ndarray
-    lat: np.ndarray
-    lon: np.ndarray
-    east_scale: np.ndarray
-    radius_m: np.ndarray
-    inclusion: np.ndarray
-
-    @classmethod
-    def of(cls, case: Case) -> ZoneArrays:
-        z = case.zones
-        lat = np.array([x.lat for x in z])
-        return cls(
-            np.array([x.zone_id for x in z]), lat, np.array([x.lon for x in z]), geofence.east_scale(lat),
-            np.array([x.radius_m for x in z]), np.array([x.inclusion for x in z], dtype=bool),
-        )
-
-
-def in_curfew(case: Case, times: np.ndarray) -> np.ndarray:
-    """For each time, whether a curfew window of ``case`` contains it."""
-    active = np.zeros(len(times), dtype=bool)
-    for curfew in case.curfews:
-        active |= curfew_mask(times, curfew.days, curfew.start_s, curfew.duration_s)
-    return active
-
-
-@dataclass(frozen=True, slots=True)
-class Verdicts:
-    """An upload's fixes in time order, judged against each zone (columns, in zone order):
-    on the wrong side of it, and whether surely on the side judged, wrong or right (the
-    accuracy circle wholly on that side; an inclusion zone outside curfew is surely right)."""
-
-    times: np.ndarray
-    wrong: np.ndarray
-    sure: np.ndarray
+from sim.detector.zones import Verdicts, ZoneArrays, in_curfew, judge
 
 
 @dataclass(slots=True)
@@ -91,8 +46,8 @@ class _Run:
 
 
 class GpsRule:
-    def __init__(self, det: Detector) -> None:
-        self.det = det
+    def __init__(self, ctx: RuleContext) -> None:
+        self.ctx = ctx
         self._zones: dict[int, ZoneArrays] = {}
         self._runs: dict[int, dict[int, _Run]] = {}  # subject -> zone id -> a run or open alert
         self._newest_fix: dict[int, float] = {}  # subject -> time of the newest fix judged
@@ -105,15 +60,15 @@ class GpsRule:
         # how many statuses reported charging in each.
         self._heard_in: dict[int, set[int]] = {}
         self._charged_in: dict[int, Counter[int]] = {}
-        period = det.policy.charge_period_s
+        period = ctx.policy.charge_period_s
         if period > 0:
-            for device in det.devices.values():
+            for device in ctx.devices.values():
                 if device.fitted.kind is DeviceKind.GPS_TAG:
                     # The first whole period: charging before the start, or before fitting, went unseen.
-                    first = math.ceil(max(device.fitted.installed_at, det.now) / period)
+                    first = math.ceil(max(device.fitted.installed_at, ctx.now) / period)
                     self._heard_in[device.fitted.device] = set()
                     self._charged_in[device.fitted.device] = Counter()
-                    det.timers.at(self._charge_judged_at(device, first), self._charge_due, (device, first))
+                    ctx.timers.at(self._charge_judged_at(device, first), self._charge_due, (device, first))
 
     # --- fixes ---------------------------------------------------------------------
 
@@ -123,16 +78,11 @@ class GpsRule:
         case = device.case
         zones = self.zones_of(case)
         if zones is None:
-            self.det.stats.fixes += len(r.fixes)
+            self.ctx.stats.fixes += len(r.fixes)
             return
         fixes = r.fixes[np.argsort(r.fixes["time"], kind="stable")]
-        d2 = geofence.squared_distances(
-            fixes["lat"][:, None], fixes["lon"][:, None], zones.lat[None, :], zones.lon[None, :], zones.east_scale[None, :]
-        )
-        centre_in, sure_in, sure_out = geofence.classify(d2, fixes["accuracy_m"][:, None], zones.radius_m[None, :])
-        active = in_curfew(case, fixes["time"])[:, None]
-        wrong = np.where(zones.inclusion, ~centre_in & active, centre_in)
-        sure = (zones.inclusion & ~active) | np.where(centre_in, sure_in, sure_out)
+        active = in_curfew(case, fixes["time"]) if zones.inclusion.any() else None
+        wrong, sure = judge(fixes, zones.lat, zones.lon, zones.east_scale, zones.radius_m, zones.inclusion, active)
         self.on_judged(device, r, Verdicts(fixes["time"], wrong, sure))
 
     def zones_of(self, case: Case) -> ZoneArrays | None:
@@ -145,7 +95,7 @@ class GpsRule:
 
     def on_judged(self, device: DeviceState, r: Telemetry, verdicts: Verdicts) -> None:
         """An upload whose fixes are already judged against the subject's zones (columns in zone order)."""
-        self.det.stats.fixes += len(verdicts.times)
+        self.ctx.stats.fixes += len(verdicts.times)
         zones = self.zones_of(device.case)
         if zones is None or not len(verdicts.times):
             return
@@ -170,7 +120,7 @@ class GpsRule:
     def judged_clean(self, subject: int, fixes: int, newest: float) -> None:
         """An upload judged with nothing wrong, for a subject with nothing open: ``on_judged``
         would only count it and note its newest fix, so the batch path calls this instead."""
-        self.det.stats.fixes += fixes
+        self.ctx.stats.fixes += fixes
         if newest > self._newest_fix.get(subject, -math.inf):
             self._newest_fix[subject] = newest
 
@@ -179,7 +129,7 @@ class GpsRule:
         return subject in self._runs
 
     def _zone(self, device: DeviceState, zone_id: int, inclusion: bool, times: np.ndarray, wrong: np.ndarray, sure: np.ndarray) -> None:
-        det, p = self.det, self.det.policy
+        ctx, p = self.ctx, self.ctx.policy
         subject = device.case.subject
         kind = AlertKind.INCLUSION_ZONE if inclusion else AlertKind.EXCLUSION_ZONE
         key = (subject, kind, zone_id)
@@ -187,17 +137,12 @@ class GpsRule:
         run = runs.get(zone_id) if runs else None
         if not wrong.any() and run is None:
             return  # nothing wrong now, nothing open from before (an open alert keeps its run)
-        if not p.track_conditions:
-            for t in times[wrong]:
-                alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, float(t))
-                det.book.raise_(None, alert, det.now, f"fix on the wrong side of zone {zone_id}")
-            return
         if run is None:
             run = self._runs.setdefault(subject, {})[zone_id] = _Run()
         folded: dict[int, tuple[Alert, int]] = {}  # alert id -> (alert, fixes folded into it here)
         for i in range(len(times)):
             t = float(times[i])
-            alert = det.book.open.get(key)
+            alert = ctx.book.open.get(key)
             confirmed = p.zone_use_accuracy and bool(sure[i])
             if not wrong[i]:
                 run.length = 0
@@ -212,8 +157,8 @@ class GpsRule:
                         # Closed by the fold window's end even if no fix comes; an upload's time
                         # later than the window, so held uploads draining late are in by then.
                         interval = device.fitted.report_interval_s
-                        due = max(run.exit + p.zone_exit_fold_s + interval, det.now + interval)
-                        det.timers.at(due, self._exit_due, (device, zone_id, kind, run, run.exit))
+                        due = max(run.exit + p.zone_exit_fold_s + interval, ctx.now + interval)
+                        ctx.timers.at(due, self._exit_due, (device, zone_id, kind, run, run.exit))
                 if run.exit is not None and t >= run.exit + p.zone_exit_fold_s:
                     self._close(device, zone_id, kind, run)
                 continue
@@ -224,22 +169,22 @@ class GpsRule:
             if alert is not None:
                 if run.exit is not None:
                     run.exit = None
-                    det.book.note(alert, det.now, Reason.DEDUPLICATED, f"back in zone {zone_id} within {p.zone_exit_fold_s:.0f} s of leaving it")
+                    ctx.book.note(alert, ctx.now, Reason.DEDUPLICATED, f"back in zone {zone_id} within {p.zone_exit_fold_s:.0f} s of leaving it")
                 alert.count += 1
                 folded[alert.id] = (alert, folded.get(alert.id, (alert, 0))[1] + 1)
             elif confirmed or run.length >= p.zone_consecutive_fixes:
-                alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, run.start)
-                det.book.raise_(key, alert, det.now, f"zone {zone_id}: {run.length} fixes on the wrong side")
+                alert = ctx.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, run.start)
+                ctx.book.raise_(key, alert, ctx.now, f"zone {zone_id}: {run.length} fixes on the wrong side")
                 self._remember_visit(subject, zone_id, run.start, math.inf)
         # One decision an upload, however many fixes it folded in.
         for alert, n in folded.values():
-            det.book.note(alert, det.now, Reason.DEDUPLICATED, f"{n} more fixes on the wrong side of zone {zone_id}")
+            ctx.book.note(alert, ctx.now, Reason.DEDUPLICATED, f"{n} more fixes on the wrong side of zone {zone_id}")
         self._forget_if_idle(subject, zone_id, key)
 
     def _close(self, device: DeviceState, zone_id: int, kind: AlertKind, run: _Run) -> None:
         assert run.exit is not None
         subject = device.case.subject
-        alert = self.det.book.close((subject, kind, zone_id), self.det.now, run.exit, f"back on the right side of zone {zone_id}")
+        alert = self.ctx.book.close((subject, kind, zone_id), self.ctx.now, run.exit, f"back on the right side of zone {zone_id}")
         if alert is not None:
             self._remember_visit(subject, zone_id, alert.event_time, run.exit)
         run.right, run.exit = 0, None
@@ -256,7 +201,7 @@ class GpsRule:
 
     def _forget_if_idle(self, subject: int, zone_id: int, key: tuple[int, AlertKind, int]) -> None:
         runs = self._runs[subject]
-        if runs[zone_id].length == 0 and key not in self.det.book.open:
+        if runs[zone_id].length == 0 and key not in self.ctx.book.open:
             del runs[zone_id]
             if not runs:
                 del self._runs[subject]
@@ -270,52 +215,54 @@ class GpsRule:
                 break
         else:
             visits.append((first, last))
-        horizon = self._newest_fix.get(subject, first) - self.det.policy.allowed_lateness_s
+        horizon = self._newest_fix.get(subject, first) - self.ctx.policy.allowed_lateness_s
         visits[:] = [v for v in visits if v[1] >= horizon]
 
     def _late_visits(self, device: DeviceState, zones: ZoneArrays, newest: float, late: Verdicts) -> None:
         """Fixes older than the newest judged: each run of them on the wrong side of a zone that
         meets the opening confirmation, and that no zone alert covers, is a visit raised now,
         closed at once at the fix after it (or its last fix)."""
-        det, p = self.det, self.det.policy
+        ctx, p = self.ctx, self.ctx.policy
         horizon = newest - p.allowed_lateness_s
         if late.times[-1] < horizon:
-            det.stats.unmerged_late += 1
+            ctx.stats.unmerged_late += 1
             return
-        det.stats.merged_late += 1
-        subject, times = device.case.subject, late.times
+        ctx.stats.merged_late += 1
         for j in range(len(zones.ids)):
-            wrong, sure = late.wrong[:, j], late.sure[:, j]
-            if not wrong.any():
+            if late.wrong[:, j].any():
+                self._late_zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), late.times, late.wrong[:, j], late.sure[:, j], horizon)
+
+    def _late_zone(
+        self, device: DeviceState, zone_id: int, inclusion: bool, times: np.ndarray, wrong: np.ndarray, sure: np.ndarray,
+        horizon: float,
+    ) -> None:
+        """One zone's late fixes, some on the wrong side."""
+        ctx, p = self.ctx, self.ctx.policy
+        subject = device.case.subject
+        kind = AlertKind.INCLUSION_ZONE if inclusion else AlertKind.EXCLUSION_ZONE
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], wrong.astype(np.int8), [0]))))
+        for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
+            if b - a < p.zone_consecutive_fixes and not (p.zone_use_accuracy and sure[a:b].any()):
                 continue
-            if not p.track_conditions:  # every wrong fix is its own alert, late or not
-                self._zone(device, int(zones.ids[j]), bool(zones.inclusion[j]), times, wrong, sure)
+            first, last = float(times[a]), float(times[b - 1])
+            if last < horizon:
+                continue  # beyond the allowed lateness: the visits it could belong to are let go
+            # Covered by a known visit, or near enough that it would have folded into it.
+            fold = p.zone_exit_fold_s
+            if any(s - fold <= last and first <= e + fold for s, e in self._visits.get((subject, zone_id), ())):
                 continue
-            zone_id = int(zones.ids[j])
-            kind = AlertKind.INCLUSION_ZONE if zones.inclusion[j] else AlertKind.EXCLUSION_ZONE
-            edges = np.flatnonzero(np.diff(np.concatenate(([0], wrong.astype(np.int8), [0]))))
-            for a, b in zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True):
-                if b - a < p.zone_consecutive_fixes and not (p.zone_use_accuracy and sure[a:b].any()):
-                    continue
-                first, last = float(times[a]), float(times[b - 1])
-                if last < horizon:
-                    continue  # beyond the allowed lateness: the visits it could belong to are let go
-                # Covered by a known visit, or near enough that it would have folded into it.
-                fold = p.zone_exit_fold_s
-                if any(s - fold <= last and first <= e + fold for s, e in self._visits.get((subject, zone_id), ())):
-                    continue
-                end = float(times[b]) if b < len(times) else last
-                alert = det.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, first)
-                det.book.raise_closed(alert, det.now, end, f"zone {zone_id}: {b - a} late fixes on the wrong side")
-                self._remember_visit(subject, zone_id, first, end)
+            end = float(times[b]) if b < len(times) else last
+            alert = ctx.book.new(subject, device.fitted.device, kind, Category.BREACH, Severity.HIGH, first)
+            ctx.book.raise_closed(alert, ctx.now, end, f"zone {zone_id}: {b - a} late fixes on the wrong side")
+            self._remember_visit(subject, zone_id, first, end)
 
     # --- status --------------------------------------------------------------------------
 
     def on_status(self, device: DeviceState, r: Telemetry) -> None:
-        det = self.det
+        ctx = self.ctx
         flags, subject, dev = r.flags, device.case.subject, device.fitted.device
         if dev in self._heard_in:  # a late status still counts for its own day
-            period = int(r.event_time // det.policy.charge_period_s)
+            period = int(r.event_time // ctx.policy.charge_period_s)
             self._heard_in[dev].add(period)
             if flags & GPS_CHARGING:
                 self._charged_in[dev][period] += 1
@@ -325,79 +272,81 @@ class GpsRule:
         device.battery_low = bool(flags & GPS_BATTERY_LOW)
         self._condition(device, r, AlertKind.GPS_BATTERY_LOW, bool(flags & GPS_BATTERY_LOW), Category.EQUIPMENT, Severity.LOW, f"battery {r.value:.0f}%")
         self._strap(device, r, bool(flags & GPS_STRAP_OPEN))
-        moving_blind = bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST
-        if not det.policy.track_conditions:
-            self._condition(device, r, AlertKind.NO_FIX, moving_blind, Category.BREACH, Severity.LOW, "no fix while moving")
-            return
+        self._no_fix(device, r, bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST)
+
+    def _no_fix(self, device: DeviceState, r: Telemetry, moving_blind: bool) -> None:
+        """No fix while moving for the go-outside time and its grace is a breach."""
+        ctx, dev = self.ctx, device.fitted.device
+        subject = device.case.subject
         if not moving_blind:
             self._no_fix_since.pop(dev, None)
-            det.book.close((subject, AlertKind.NO_FIX, dev), det.now, r.event_time, "fix again, or at rest")
+            ctx.book.close((subject, AlertKind.NO_FIX, dev), ctx.now, r.event_time, "fix again, or at rest")
             return
         since = self._no_fix_since.setdefault(dev, r.event_time)
-        if r.event_time - since >= det.policy.go_outside_s + det.policy.go_outside_grace_s:
+        if r.event_time - since >= ctx.policy.go_outside_s + ctx.policy.go_outside_grace_s:
             self._condition(device, r, AlertKind.NO_FIX, True, Category.BREACH, Severity.LOW, f"no fix while moving since {since:.0f}", since)
 
     def _strap(self, device: DeviceState, r: Telemetry, open_: bool) -> None:
         """A strap opening is a breach, held for the tamper confirmation window first, as the
         base unit's tampers are: a strap seen closed again within it is a suspect sensor, filed
         as equipment. The tag sends an opening at once but a closing only with its next upload,
-        so its window is the confirmation plus one upload interval. Under a policy that tracks
-        nothing, or with no confirmation, it is raised at once."""
-        det = self.det
-        if not det.policy.track_conditions or det.policy.tamper_confirm_s <= 0:
+        so its window is the confirmation plus one upload interval. With no confirmation, it is
+        raised at once."""
+        ctx = self.ctx
+        if ctx.policy.tamper_confirm_s <= 0:
             self._condition(device, r, AlertKind.GPS_STRAP, open_, Category.BREACH, Severity.HIGH, "strap open")
             return
-        window = det.policy.tamper_confirm_s + device.fitted.report_interval_s
+        window = ctx.policy.tamper_confirm_s + device.fitted.report_interval_s
         key = (device.case.subject, AlertKind.GPS_STRAP, device.fitted.device)
-        held = det.book.held.get(key)
+        held = ctx.book.held.get(key)
         if open_:
-            if det.book.fold(key, det.now, "strap open"):
+            if ctx.book.fold(key, ctx.now, "strap open"):
                 return
             if held is not None:
                 held.count += 1
-                held.decide(det.now, Reason.DEDUPLICATED, "strap still open")
+                held.decide(ctx.now, Reason.DEDUPLICATED, "strap still open")
                 return
-            alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.GPS_STRAP, Category.BREACH,
+            alert = ctx.book.new(device.case.subject, device.fitted.device, AlertKind.GPS_STRAP, Category.BREACH,
                                  Severity.HIGH, r.event_time)
-            det.book.hold(key, alert, det.now, f"confirmation window of {window:.0f} s")
-            det.timers.at(max(r.event_time + window, det.now), self._confirm_strap, key)
+            ctx.book.hold(key, alert, ctx.now, f"confirmation window of {window:.0f} s")
+            ctx.timers.at(max(r.event_time + window, ctx.now), self._confirm_strap, key)
             return
         if held is not None and r.event_time - held.event_time <= window:
-            det.book.file_as_suspect(key, det.now, r.event_time, f"closed after {r.event_time - held.event_time:.0f} s: suspect sensor")
+            ctx.book.file_as_suspect(key, ctx.now, r.event_time, f"closed after {r.event_time - held.event_time:.0f} s: suspect sensor")
         elif held is not None:
             held.event_end = r.event_time  # still raised when the window ends, then closed
         else:
-            det.book.close(key, det.now, r.event_time, "strap closed")
+            ctx.book.close(key, ctx.now, r.event_time, "strap closed")
 
     def _confirm_strap(self, key: tuple[int, AlertKind, int]) -> None:
-        det = self.det
-        held = det.book.held.get(key)
+        ctx = self.ctx
+        held = ctx.book.held.get(key)
         if held is not None:
-            det.book.raise_(key, held, det.now, "not closed within the confirmation window")
+            ctx.book.raise_(key, held, ctx.now, "not closed within the confirmation window")
             if held.event_end is not None:
-                det.book.close(key, det.now, held.event_end, "strap closed")
+                ctx.book.close(key, ctx.now, held.event_end, "strap closed")
 
     def _condition(
         self, device: DeviceState, r: Telemetry, kind: AlertKind, present: bool, category: Category,
         severity: Severity, note: str, began: float | None = None,
     ) -> None:
         """A condition a status reports: raised when it appears, folded while it lasts, closed when gone."""
-        det = self.det
-        key = det.key(device.case.subject, kind, device.fitted.device)
+        ctx = self.ctx
+        key = ctx.key(device.case.subject, kind, device.fitted.device)
         if not present:
             if key is not None:
-                det.book.close(key, det.now, r.event_time, f"{kind.value} cleared")
+                ctx.book.close(key, ctx.now, r.event_time, f"{kind.value} cleared")
             return
-        if key is not None and det.book.fold(key, det.now, note):
+        if key is not None and ctx.book.fold(key, ctx.now, note):
             return
-        alert = det.book.new(device.case.subject, device.fitted.device, kind, category, severity, r.event_time if began is None else began)
-        det.book.raise_(key, alert, det.now, note)
+        alert = ctx.book.new(device.case.subject, device.fitted.device, kind, category, severity, r.event_time if began is None else began)
+        ctx.book.raise_(key, alert, ctx.now, note)
 
     def _charge_judged_at(self, device: DeviceState, period: int) -> float:
         """A period is judged once it is over and the allowed lateness (or the tag's silence
         threshold, if longer) more has passed: a status reported later than that is counted late."""
         assert device.silent_after is not None
-        p = self.det.policy
+        p = self.ctx.policy
         return (period + 1) * p.charge_period_s + max(device.silent_after, p.allowed_lateness_s)
 
     def _charge_due(self, arg: tuple[DeviceState, int]) -> None:
@@ -406,14 +355,14 @@ class GpsRule:
         it. The centre sees charging only in the status of each upload, so each charging status
         stands for one report interval on charge."""
         device, period = arg
-        det, p = self.det, self.det.policy
+        ctx, p = self.ctx, self.ctx.policy
         heard, charged = self._heard_in[device.fitted.device], self._charged_in[device.fitted.device]
         start = period * p.charge_period_s
         seen_s = charged[period] * device.fitted.report_interval_s
         if period in heard and seen_s < p.charge_min_s:
-            alert = det.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, start)
-            det.book.raise_(None, alert, det.now, f"{seen_s / 60:.0f} min on charge seen in the day from {start:.0f}")
+            alert = ctx.book.new(device.case.subject, device.fitted.device, AlertKind.NOT_CHARGING, Category.BREACH, Severity.LOW, start)
+            ctx.book.raise_(None, alert, ctx.now, f"{seen_s / 60:.0f} min on charge seen in the day from {start:.0f}")
         heard.difference_update([q for q in heard if q <= period])
         for q in [q for q in charged if q <= period]:
             del charged[q]
-        det.timers.at(self._charge_judged_at(device, period + 1), self._charge_due, (device, period + 1))
+        ctx.timers.at(self._charge_judged_at(device, period + 1), self._charge_due, (device, period + 1))
