@@ -2,7 +2,8 @@
 
 A ``DeviceSession`` reads and decodes everything the device sends, keeps it
 with its arrival time, sends commands with its own sequence numbers, acks the
-device's frames when asked to, and logs every byte both ways. ``expect``
+device's frames when asked to (cumulatively and in order, through the
+centre's own ``AckTracker``), and logs every byte both ways. ``expect``
 waits for a frame; when it times out, the error shows the last frames in hex,
 the time and the log path, so a failure can be read without a rerun.
 """
@@ -23,9 +24,9 @@ from firmware_stubs.protocol import (
     MessageType,
     StreamDecoder,
     encode_frame,
-    seq_diff,
     seq_next,
 )
+from sim.centre.acks import AckTracker
 from sim.links.base import Link
 
 
@@ -59,7 +60,7 @@ class DeviceSession:
         self._clock = clock
         self._start = clock()
         self._next_command_seq = 1
-        self._acked_upto: int | None = None  # highest contiguous device seq acked
+        self._acks = AckTracker()
         self._cursor = 0  # arrivals already offered to expect()
         self._log: TextIO = log_path.open("w", encoding="utf-8")
         self._log.write(f"# tagsim device session on {link.name}\n")
@@ -77,7 +78,7 @@ class DeviceSession:
     @property
     def acked_upto(self) -> int | None:
         """The highest device sequence number acked so far."""
-        return self._acked_upto
+        return None if self.device_id is None else self._acks.acked_upto(self.device_id)
 
     @property
     def elapsed(self) -> float:
@@ -102,8 +103,9 @@ class DeviceSession:
         self.link.write(data)
 
     def ack(self, seq: int) -> None:
-        if self._acked_upto is None or seq_diff(seq, self._acked_upto) > 0:
-            self._acked_upto = seq
+        """Ack the device's frames up to ``seq`` by hand, whatever has arrived."""
+        if self.device_id is not None:
+            self._acks.cover(self.device_id, seq)
         self.send_raw(encode_frame(Frame(self._target(), 0, self._now_ms(), Ack(seq))))
 
     # --- receiving ---------------------------------------------------------------
@@ -125,7 +127,9 @@ class DeviceSession:
             if self.device_id is None:
                 self.device_id = arrival.frame.device_id
             if self.auto_ack and arrival.frame.type is not MessageType.ACK:
-                self._ack_in_order(arrival.frame.seq)
+                f = arrival.frame
+                self._acks.received(f.device_id, f.seq, f.event_time_ms)
+                self.send_raw(self._acks.ack(f.device_id, self._now_ms()))
         self.arrivals += new
         return new
 
@@ -176,12 +180,6 @@ class DeviceSession:
     def sequenced(self) -> Iterator[Arrival]:
         """The device's own sequenced frames (everything but its acks)."""
         return (a for a in self.arrivals if a.frame.type is not MessageType.ACK)
-
-    def _ack_in_order(self, seq: int) -> None:
-        # Cumulative acks may only cover what arrived without a gap.
-        if self._acked_upto is None or seq_diff(seq, self._acked_upto) == 1:
-            self._acked_upto = seq
-        self.ack(self._acked_upto)
 
     def _target(self) -> int:
         return BROADCAST_ID if self.device_id is None else self.device_id

@@ -10,12 +10,9 @@ and the centre's receive time, and is acked on the link it came in on.
 detector's batch arrays, never building a message or record object: the fleet
 simulation's path, for millions of frames.
 
-Acks are cumulative and only ever in order, as ``DeviceSession`` sends them:
-an ack covers the highest sequence number that arrived with nothing missing
-before it, so a frame lost in flight is never covered and the device (which
-keeps every frame until an ack covers it, and resends go-back-N) sends it
-again. A duplicate is acked again and still passed on: the detector drops
-duplicates itself, by device and sequence number.
+Acks are cumulative and only ever in order (``sim.centre.acks``, which
+``DeviceSession`` acks through too). A duplicate is acked again and still
+passed on: the detector drops duplicates itself, by device and sequence number.
 
 Nothing is acked for a device no case names: the centre has no one to apply
 its telemetry to, so the device keeps it until the case book catches up.
@@ -37,37 +34,19 @@ import numpy as np
 
 from firmware_stubs.protocol import (
     FIX_DTYPE as WIRE_FIX_DTYPE,
-    SEQ_MODULUS,
-    Ack,
     Frame,
     MessageType,
     RawFrame,
     Rejection,
     StreamDecoder,
-    encode_frame,
-    seq_diff,
     to_frame,
 )
+from sim.centre.acks import AckTracker
 from sim.detector.cases import CaseBook
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Kind, Telemetry, from_batch
 
-# A device that restarts numbers its frames from 0 again, so the first frames
-# the centre then sees (any of its first go-back-N window, since seq 0 may be
-# lost or overtaken) are far *behind* the newest it had sent. An ordinary
-# device only ever resends within its window (8 frames by default, see
-# seeds/devices/defaults.toml [uplink] window) of the newest, and a link may
-# duplicate or reorder a few more; a frame this far behind, with a low
-# sequence number and an event time no older than the newest frame's, is a
-# restart. Larger values miss restarts of devices that had sent few frames
-# since their last start; smaller ones risk taking a late copy for a restart.
-REBOOT_MARGIN = 32
-
 # How many set-aside items to keep for diagnosis (the counts in stats are exact).
 SET_ASIDE_KEEP = 64
-
-# The sequence number "just before 0": where ack tracking stands after a restart,
-# so an ack covers nothing until seq 0 itself has arrived.
-_BEFORE_ZERO = SEQ_MODULUS - 1
 
 # What devices store and upload: each becomes a record. Anything else but a
 # device's ack (an RF beacon, meant for its base unit; a TIME_SYNC or CONFIG,
@@ -101,23 +80,12 @@ class SetAside(NamedTuple):
     item: str | Frame
 
 
-@dataclass(slots=True)
-class _SeqTrack:
-    """One device's sequence numbers, across every link it has used."""
-
-    acked_upto: int  # highest seq received with nothing missing before it
-    newest: int  # highest seq received, in serial-number order
-    newest_event_ms: int  # the event time of that frame
-
-
 class Receiver:
     """Every link's decoder, every device's ack tracking, and the acks owed on each link.
 
-    A device that restarts its numbering (a frame with a sequence number below
-    ``REBOOT_MARGIN`` arriving more than ``REBOOT_MARGIN`` behind the newest it
-    sent, stamped no earlier than that newest frame) gets a ``DEVICE_REBOOT``
-    record, with seq 0 and that frame's event time, just before that frame's
-    own record; its ack tracking starts again from "before 0".
+    A device that restarts its numbering (as ``AckTracker`` tells restarts)
+    gets a ``DEVICE_REBOOT`` record, with seq 0 and that frame's event time,
+    just before that frame's own record.
     """
 
     def __init__(self, cases: CaseBook, acks: bool = True) -> None:
@@ -129,7 +97,7 @@ class Receiver:
         self.set_aside: deque[SetAside] = deque(maxlen=SET_ASIDE_KEEP)
         self._decoders: dict[Hashable, StreamDecoder] = {}
         self._acks: dict[Hashable, bytearray] = {}
-        self._tracks: dict[int, _SeqTrack] = {}
+        self._sequences = AckTracker()
         self._subject_of = {device: case.subject for device, (case, _) in cases.device_of.items()}
         self._rejections_counted: dict[Hashable, Counter[Rejection]] = {}  # per link, of its decoder's tally
 
@@ -191,38 +159,15 @@ class Receiver:
         if frame.type is MessageType.ACK:
             self.stats.device_acks += 1  # not sequenced, and nobody acks an ack
             return
-        if self._sequence(frame):
+        if self._sequences.received(frame.device_id, frame.seq, frame.event_time_ms):
             self.stats.reboots += 1
             records.add(frame.device_id, subject, Kind.DEVICE_REBOOT, frame.event_time_ms, now, 0, 0, 0)
         records.add_stored(frame, subject, now)
         if self.acks:
             self._ack(link, frame.device_id, now)
 
-    def _sequence(self, frame: RawFrame) -> bool:
-        """Track the frame's sequence number; True if it shows the device numbering from 0 again."""
-        track = self._tracks.get(frame.device_id)
-        seq = frame.seq
-        if track is None:
-            # The first frame heard from a device starts its tracking wherever its
-            # numbering stands: the centre may be newer than the device's queue.
-            self._tracks[frame.device_id] = _SeqTrack(seq, seq, frame.event_time_ms)
-            return False
-        ahead = seq_diff(seq, track.newest)
-        restarted = seq < REBOOT_MARGIN and ahead < -REBOOT_MARGIN and frame.event_time_ms >= track.newest_event_ms
-        if restarted:
-            # Numbering begins again at 0: nothing is covered until 0 itself arrives,
-            # so a later frame of the new run arriving first is a gap, not an ack that
-            # would make the device drop frames the centre never had.
-            track.acked_upto, track.newest, track.newest_event_ms = _BEFORE_ZERO, seq, frame.event_time_ms
-        elif ahead > 0:
-            track.newest, track.newest_event_ms = seq, frame.event_time_ms
-        if seq_diff(seq, track.acked_upto) == 1:
-            track.acked_upto = seq
-        return restarted
-
     def _ack(self, link: Hashable, device: int, now: float) -> None:
-        now_ms = max(0, round(now * 1000))
-        ack = encode_frame(Frame(device, 0, now_ms, Ack(self._tracks[device].acked_upto)))
+        ack = self._sequences.ack(device, max(0, round(now * 1000)))
         self._acks.setdefault(link, bytearray()).extend(ack)
         self.stats.acks_sent += 1
 
