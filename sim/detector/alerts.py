@@ -122,10 +122,6 @@ class Alert:
     def decide(self, at: float, reason: Reason, note: str = "") -> None:
         self.decisions.append(Decision(at, reason, note))
 
-    @property
-    def is_open(self) -> bool:
-        return self.raised_at is not None and self.closed_at is None
-
 
 @dataclass(frozen=True, slots=True)
 class AlertUpdate:

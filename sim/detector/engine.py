@@ -67,18 +67,18 @@ class Detector:
         self.policy = policy
         self._lateness = policy.allowed_lateness_s
         self.cases = cases if isinstance(cases, CaseBook) else CaseBook(cases)
-        self.stages = Stages.of(policy)
+        stages = Stages.of(policy)
         self.book = AlertBook()
         self.subjects = {s: SubjectState(case) for s, case in self.cases.by_subject.items()}
         self.devices = {
             d: DeviceState(fitted, case, self.subjects[case.subject], ContactRule.silence_threshold(policy, fitted))
             for d, (case, fitted) in self.cases.device_of.items()
         }
-        inhibitor = Inhibitor(policy, self.book, INHIBITIONS if self.stages.inhibit else ())
-        self.context = ctx = RuleContext(policy, self.stages, start, self.subjects, self.devices, self.book, inhibitor)
+        inhibitor = Inhibitor(policy, self.book, INHIBITIONS if stages.inhibit else ())
+        self.context = ctx = RuleContext(policy, stages, start, self.subjects, self.devices, self.book, inhibitor)
         self.timers: Timers = ctx.timers
         self.stats: DetectorStats = ctx.stats
-        tracked = self.stages.track
+        tracked = stages.track  # off: each raw alarm an alert of its own, by the rules.raw variants
         self.contact = ContactRule(ctx)
         self.curfew = (CurfewRule if tracked else RawCurfewRule)(ctx)
         self.unit = (UnitRule if tracked else RawUnitRule)(ctx)

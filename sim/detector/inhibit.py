@@ -18,6 +18,7 @@ and "unplug the unit and go out" is the breach an inhibition would hide.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -34,6 +35,8 @@ class Match(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Inhibition:
+    """Alerts of the ``targets`` kinds are explained by ``source`` where ``match`` holds between them."""
+
     source: CauseKind
     targets: frozenset[AlertKind]
     match: Match
@@ -55,6 +58,13 @@ INHIBITIONS: tuple[Inhibition, ...] = (
     Inhibition(CauseKind.CELLULAR_OUTAGE, _SILENCE, Match.SAME_AREA, "outage_window_s"),
 )
 
+# Whether a same-device source holds for a target that began at ``t``, given its rule's window.
+_HOLDS: dict[CauseKind, Callable[[DeviceState, float, float], bool]] = {
+    CauseKind.UNIT_REBOOTED: lambda device, t, within: 0 <= t - device.rebooted_at <= within,
+    CauseKind.MAINS_LOST: lambda device, t, within: device.on_backup,
+    CauseKind.BATTERY_LOW: lambda device, t, within: device.fitted.kind is DeviceKind.GPS_TAG and device.battery_low,
+}
+
 
 class Inhibitor:
     """The inhibition stage: the rules a policy switches on, applied when a rule asks."""
@@ -69,17 +79,8 @@ class Inhibitor:
         """The cause that explains an alert of kind ``target`` at ``device`` whose condition
         began at ``event_time``, as the device's state says: the first rule whose source holds."""
         for rule, within in self._rules:
-            if rule.match is not Match.SAME_DEVICE or target not in rule.targets:
-                continue
-            source = rule.source
-            if source is CauseKind.UNIT_REBOOTED:
-                holds = 0 <= event_time - device.rebooted_at <= within
-            elif source is CauseKind.MAINS_LOST:
-                holds = device.on_backup
-            else:
-                holds = device.fitted.kind is DeviceKind.GPS_TAG and device.battery_low
-            if holds:
-                return Cause(source, device=device.fitted.device)
+            if rule.match is Match.SAME_DEVICE and target in rule.targets and _HOLDS[rule.source](device, event_time, within):
+                return Cause(rule.source, device=device.fitted.device)
         return None
 
     def instead(self, cause: Cause | None) -> AlertKind | None:
