@@ -124,10 +124,17 @@ def serve_kind(kind: str, device_id: int, seed: int) -> LineStats:
 @contextmanager
 def serving(kind: str, device_id: int, seed: int) -> Iterator[str]:
     """Serve a standalone ``kind`` on a fresh PTY from a background thread; yields the path."""
-    machine = standalone_now(kind, device_id, seed)
+    with serving_machine(standalone_now(kind, device_id, seed), kind) as path:
+        yield path
+
+
+@contextmanager
+def serving_machine(machine: Machine, name: str) -> Iterator[str]:
+    """Serve ``machine`` (built at the monotonic now, as ``standalone_now`` builds one, and
+    not touched again while served) on a fresh PTY from a background thread; yields the path."""
     stop = threading.Event()
     with pty_line() as (master, path):
-        thread = threading.Thread(target=run_machine, args=(machine, master, stop), name=f"tagsim-{kind}", daemon=True)
+        thread = threading.Thread(target=run_machine, args=(machine, master, stop), name=f"tagsim-{name}", daemon=True)
         thread.start()
         try:
             yield path

@@ -1,0 +1,84 @@
+"""The live centre: a real stub on a PTY, through the run's receiver and detectors."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from firmware_stubs.kinds import UnknownKind, build_standalone
+from firmware_stubs.protocol import TagFlags
+from firmware_stubs.wiring import Assembly
+from sim.centre.live import listen, listen_on_port, port_case
+from sim.detector.alerts import AlertKind, AlertUpdate
+from sim.detector.cases import CaseBook, DeviceKind
+from sim.detector.telemetry import Kind
+from sim.links import LinkError, SerialLink
+from sim.policies import load_policy
+from sim.realtime import serving_machine, set_unix_clock
+from sim.scenario import default_device_params
+
+UNIT = 40
+# Centre seconds per wall second: the standard policy's ten-minute tamper hold in under a second.
+SPEEDUP = 1000.0
+
+
+def severed_unit() -> Assembly:
+    """A standalone base unit whose tag beacons five times a second, its strap already cut."""
+    params = default_device_params()
+    params = dataclasses.replace(params, rf_tag=dataclasses.replace(params.rf_tag, beacon_interval_min_s=0.2,
+                                                                    beacon_interval_max_s=0.3))
+    now = time.monotonic()
+    machine = build_standalone("base-unit", UNIT, now, params, np.random.default_rng(0))
+    assert isinstance(machine, Assembly)
+    set_unix_clock(machine, now)
+    machine.peers[0].set_condition(now, TagFlags.STRAP_SEVERED, True)  # type: ignore[attr-defined]
+    return machine
+
+
+def fast_clock() -> Callable[[], float]:
+    start = time.time()
+    return lambda: start + (time.time() - start) * SPEEDUP
+
+
+@pytest.mark.pty
+def test_a_cut_strap_on_a_port_is_acked_recorded_and_alerted_by_every_policy() -> None:
+    """The unit's STRAP_TAMPER goes through the receiver (acked back down the line, so the
+    unit's queue empties) to each policy: naive alerts at once; standard holds it for its
+    confirmation from the tamper's event time, which the injected clock runs through while the
+    line is silent."""
+    machine = severed_unit()
+    policies = [load_policy("naive"), load_policy("standard")]
+    clock = fast_clock()
+    updates: list[tuple[str, AlertUpdate]] = []
+    case = port_case("base-unit", UNIT, clock())
+    with serving_machine(machine, "base-unit") as path, SerialLink(path) as link:
+        heard = listen(link, CaseBook([case]), policies, 3 * policies[1].tamper_confirm_s, clock,
+                       on_update=lambda name, update: updates.append((name, update)))
+
+    tampers = [r for r in heard.records if r.kind is Kind.STRAP_TAMPER]
+    assert tampers and tampers[0].device == UNIT
+    assert heard.stats.acks_sent >= 1 and len(machine.device.queue) == 0  # type: ignore[attr-defined]
+    raised = {name: [a for a in alerts if a.kind is AlertKind.STRAP_TAMPER and a.raised_at is not None]
+              for name, alerts in heard.alerts.items()}
+    assert raised["naive"][0].raised_at == pytest.approx(tampers[0].receive_time)
+    assert raised["standard"][0].raised_at == pytest.approx(tampers[0].event_time + policies[1].tamper_confirm_s)
+    assert {name for name, _ in updates} == {"naive", "standard"}
+
+
+def test_the_case_of_a_base_unit_on_a_port_names_its_tag_too() -> None:
+    case = port_case("base-unit", UNIT, 5.0)
+    assert [(d.device, d.kind) for d in case.devices] == [(UNIT, DeviceKind.BASE_UNIT), (UNIT + 1, DeviceKind.RF_TAG)]
+    assert case.devices[0].report_interval_s == default_device_params().base_unit.status_interval_s
+    with pytest.raises(UnknownKind, match="pager"):
+        port_case("pager", UNIT, 5.0)
+
+
+def test_a_port_that_is_not_there_is_one_line_naming_it() -> None:
+    with pytest.raises(LinkError) as caught:
+        listen_on_port("/dev/tagsim-no-such-port", "base-unit", UNIT, ["standard"], 1.0)
+    message = str(caught.value)
+    assert message == "cannot open /dev/tagsim-no-such-port: no such file or directory"
