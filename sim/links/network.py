@@ -1,18 +1,20 @@
 """The mobile network between a device and the centre, as the simulation models it.
 
-One model of the network (``sim.scenario.Link`` holds its parameters), in the
-two forms the two fidelities need, side by side so they cannot drift apart:
+One model of the network, in the two forms the two fidelities need, side by
+side so they cannot drift apart. Its parameters are a ``sim.scenario.Link``
+(passed as ``network`` here; not a ``sim.links.base.Link`` transport).
 
-- What the network does to one copy of a frame, and nothing else: it is lost
-  with chance ``loss``; else it takes a lognormal latency (``latency``) and,
-  like a stream, keeps its place behind the copies sent before it in the same
-  direction (``in_stream_order``). The fleet form adds the rest of the parameters:
-  reordering, duplication, corruption.
+What the network does to one copy of a frame: it is lost with chance
+``loss``; else it takes a lognormal latency (``latency``) and, like a stream,
+keeps its place behind the copies sent before it in the same direction
+(``in_stream_order``). The two forms:
+
 - ``Network``, frame by frame in SimPy: one direction of one device's network
   at full fidelity (``sim.world.full``), carrying whatever the real stubs and
-  the real ``Receiver`` put on it, resends and acks included. Duplication,
-  reordering and corruption are left out there.
-- ``deliver``, vectorised: the fleet's whole exchange with the centre at once.
+  the real ``Receiver`` put on it, resends and acks included. It neither
+  duplicates, reorders nor corrupts.
+- ``deliver``, vectorised: the fleet's whole exchange with the centre at once,
+  which also reorders, duplicates and corrupts copies.
 
 The fleet cannot run ``firmware_stubs.reliable`` and the centre's acks packet
 by packet for 50,000 devices, so ``deliver`` draws, frame by frame and in
@@ -70,10 +72,10 @@ LinkId = TypeVar("LinkId", bound=Hashable)
 _LOST, _CORRUPTED, _ACK_LOST, _DELIVERED = 0, 1, 2, 3
 
 
-def latency(link: Link, z: np.ndarray | float) -> np.ndarray:
+def latency(network: Link, z: np.ndarray | float) -> np.ndarray:
     """One-way latencies from standard normal draws ``z``: lognormal, written out so a median
     of 0 or a sigma of 0 is exact."""
-    return link.latency_median_s * np.exp(link.latency_sigma * z)
+    return network.latency_median_s * np.exp(network.latency_sigma * z)
 
 
 def in_stream_order(raw_arrival: np.ndarray, earlier: float = -np.inf) -> np.ndarray:
@@ -93,19 +95,19 @@ class FrameDraws(Protocol):
 class Network:
     """One direction of one device's network, frame by frame: lost, or late and in order."""
 
-    def __init__(self, env: simpy.Environment, link: Link, draws: FrameDraws, on_arrival: Callable[[bytes], None]) -> None:
+    def __init__(self, env: simpy.Environment, network: Link, draws: FrameDraws, on_arrival: Callable[[bytes], None]) -> None:
         self.env = env
-        self.link = link
+        self.network = network
         self.draws = draws
         self.on_arrival = on_arrival
         self.lost = 0
         self._last_arrival = 0.0
 
     def send(self, frame: bytes) -> None:
-        if self.draws.uniform() < self.link.loss:
+        if self.draws.uniform() < self.network.loss:
             self.lost += 1
             return
-        raw = self.env.now + float(latency(self.link, self.draws.normal()))
+        raw = self.env.now + float(latency(self.network, self.draws.normal()))
         arrive = float(in_stream_order(np.array([raw]), self._last_arrival)[0])
         self._last_arrival = arrive
         self.env.timeout(arrive - self.env.now).callbacks.append(lambda _: self.on_arrival(frame))
@@ -133,14 +135,15 @@ class Delivery:
 def deliver(
     frames: Sequence[bytes],
     ready_at: np.ndarray,
-    link: Link,
+    network: Link,
     uplink: UplinkParams,
     blocked: np.ndarray,
     rng: np.random.Generator,
 ) -> Delivery:
     """What reaches the centre when one device sends ``frames`` (in queue order, each as
-    ``encode_frame`` returns it, delimiters included) from ``ready_at`` on (non-decreasing),
-    unable to reach the centre during the ``blocked`` [start, end) intervals (overlaps are merged).
+    ``encode_frame`` returns it, delimiters included) from ``ready_at`` on (non-decreasing)
+    over a mobile network with the parameters ``network``, unable to reach the centre during
+    the ``blocked`` [start, end) intervals (overlaps are merged).
     """
     ready_at = np.asarray(ready_at, dtype=float)
     if len(ready_at) != len(frames):
@@ -150,8 +153,8 @@ def deliver(
     if uplink.retransmit_timeout_s <= 0:
         raise ValueError("retransmit_timeout_s must be more than 0, or resends never wait")
     # An attempt fails for the device if the copy is lost, arrives corrupted, or arrives and its ack is lost.
-    lost, corrupted = link.loss, (1 - link.loss) * link.corrupt
-    ack_lost = (1 - link.loss) * (1 - link.corrupt) * link.loss
+    lost, corrupted = network.loss, (1 - network.loss) * network.corrupt
+    ack_lost = (1 - network.loss) * (1 - network.corrupt) * network.loss
     fail = lost + corrupted + ack_lost
     if fail >= 1:
         raise ValueError("with loss or corrupt at 1 no copy ever arrives and the device resends for ever")
@@ -166,8 +169,8 @@ def deliver(
     m = len(keep)
 
     failures = rng.geometric(1 - fail, m) - 1  # failed attempts before the good one
-    good_latency = latency(link, rng.standard_normal(m))
-    ack_latency = latency(link, rng.standard_normal(m))
+    good_latency = latency(network, rng.standard_normal(m))
+    ack_latency = latency(network, rng.standard_normal(m))
     gaps = _backoff(uplink, int(failures.max(initial=0)))
     waited = np.concatenate(([0.0], np.cumsum(gaps)))[failures]
     first = _hold(_pace(release[keep], waited + good_latency + ack_latency, uplink.window), blocked)
@@ -184,16 +187,16 @@ def deliver(
 
     took = np.empty(len(frame))
     took[last] = good_latency[frame[last]]
-    took[~last] = latency(link, rng.standard_normal(np.count_nonzero(~last)))
-    arrive = _network_order(send + took, rng.random(len(frame)) < link.reorder, link, rng)
-    dup = np.flatnonzero(rng.random(len(frame)) < link.duplicate)
+    took[~last] = latency(network, rng.standard_normal(np.count_nonzero(~last)))
+    arrive = _network_order(send + took, rng.random(len(frame)) < network.reorder, network, rng)
+    dup = np.flatnonzero(rng.random(len(frame)) < network.duplicate)
     damaged = np.flatnonzero(~good)
     picks, masks = rng.random(len(damaged)).tolist(), rng.integers(1, 255, len(damaged)).tolist()
     variants = [_flip(frames[keep[f]], u, mask) for f, u, mask in zip(frame[damaged].tolist(), picks, masks, strict=True)]
     variant = np.full(len(frame), -1)
     variant[damaged] = np.arange(len(damaged))
 
-    arrive = np.concatenate((arrive, arrive[dup] + latency(link, rng.standard_normal(len(dup)))))
+    arrive = np.concatenate((arrive, arrive[dup] + latency(network, rng.standard_normal(len(dup)))))
     index = keep[np.concatenate((frame, frame[dup]))]
     variant = np.concatenate((variant, variant[dup]))
     order = np.lexsort((np.arange(len(arrive)), index, arrive))
@@ -294,7 +297,7 @@ def _attempts(first: np.ndarray, failures: np.ndarray, gaps: np.ndarray, blocked
     return np.concatenate(frames), np.concatenate(times), np.concatenate(numbers)
 
 
-def _network_order(raw: np.ndarray, reordered: np.ndarray, link: Link, rng: np.random.Generator) -> np.ndarray:
+def _network_order(raw: np.ndarray, reordered: np.ndarray, network: Link, rng: np.random.Generator) -> np.ndarray:
     """Arrival times for copies in send order with ``raw`` = send + latency: in order copies
     arrive no earlier than those sent before them; a reordered one one latency after the next
     in-order copy sent after it (or after its own, if none follows)."""
@@ -305,7 +308,7 @@ def _network_order(raw: np.ndarray, reordered: np.ndarray, link: Link, rng: np.r
     nxt = np.searchsorted(in_order, late, side="right")
     behind = nxt < len(in_order)
     arrive[late[behind]] = np.maximum(raw[late[behind]], arrive[in_order[nxt[behind]]])
-    arrive[late] += latency(link, rng.standard_normal(len(late)))
+    arrive[late] += latency(network, rng.standard_normal(len(late)))
     return arrive
 
 

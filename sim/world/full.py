@@ -148,15 +148,15 @@ class FullRun:
     receiver: Receiver
 
 
-def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, link: Link,
+def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, network: Link,
         seed: int) -> FullRun:
     """Run ``subjects`` from their fitting at 0 to ``end`` at full fidelity: every unit's
-    frames go to the centre over ``link``, and the centre's acks come back over another
-    ``link`` like it."""
+    frames go to the centre over a mobile network with the parameters ``network``, and the
+    centre's acks come back over another like it."""
     env = simpy.Environment()
     receiver = Receiver(CaseBook(s.case() for s in subjects))
     streams = Streams(seed)
-    homes = [_Home(env, s, devices, channel, link, receiver, streams) for s in subjects]
+    homes = [_Home(env, s, devices, channel, network, receiver, streams) for s in subjects]
     env.run(until=end)
     return FullRun([home.result() for home in homes], receiver)
 
@@ -242,7 +242,7 @@ class _Home:
     """One subject: tag, unit, the radio between them and the network to the centre."""
 
     def __init__(self, env: simpy.Environment, subject: RfSubject, devices: DeviceParams, channel: RfChannel,
-                 link: Link, receiver: Receiver, streams: Streams) -> None:
+                 network: Link, receiver: Receiver, streams: Streams) -> None:
         def stream(use: FullUse) -> np.random.Generator:
             return streams.rng(FULL_FIDELITY, subject.index, use)
 
@@ -253,8 +253,8 @@ class _Home:
         self.tag = RfTag(subject.tag_id, 0.0, devices.rf_tag, devices.uplink_for(RfTag.KIND), stream(FullUse.TAG))
         self.unit = BaseUnit(subject.unit_id, 0.0, devices.base_unit, devices.uplink_for(BaseUnit.KIND), subject.tag_id)
         self.radio = _Radio(channel, subject.away, Draws(stream(FullUse.CHANNEL)))
-        self.up = Network(env, link, Draws(stream(FullUse.UPLINK)), self._at_centre)
-        self.down = Network(env, link, Draws(stream(FullUse.DOWNLINK)), self._at_unit)
+        self.up = Network(env, network, Draws(stream(FullUse.UPLINK)), self._at_centre)
+        self.down = Network(env, network, Draws(stream(FullUse.DOWNLINK)), self._at_unit)
         self.beacons = self.beacons_heard = 0
         self._first_copy: dict[int, tuple[float, bytes]] = {}  # seq -> (first sent, bytes), in queue order
         self._copies: dict[int, int] = {}  # seq -> copies sent, in the same order

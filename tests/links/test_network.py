@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import simpy
 from scipy.stats import binomtest
 
 from firmware_stubs.params import UplinkParams
@@ -22,7 +23,7 @@ from firmware_stubs.protocol import (
 from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
 from sim.scenario import Link
-from sim.links.network import Delivery, _flip, deliver, merge
+from sim.links.network import Delivery, Network, _flip, deliver, latency, merge
 
 UNIT, OTHER_UNIT, TAG = 700, 710, 701
 T0_MS = 1_700_000_000_000
@@ -264,3 +265,41 @@ def test_bad_input_is_refused() -> None:
         run(np.zeros(3), link(loss=1.0))
     with pytest.raises(ValueError, match="ready times"):
         deliver(wire(2), np.zeros(3), PERFECT, UPLINK, NONE, np.random.default_rng(0))
+
+
+# --- the per-frame form --------------------------------------------------------------------------
+
+
+class ScriptedDraws:
+    """The uniforms and normals a test chose, in order."""
+
+    def __init__(self, uniforms: list[float], normals: list[float]) -> None:
+        self.uniforms, self.normals = iter(uniforms), iter(normals)
+
+    def uniform(self) -> float:
+        return next(self.uniforms)
+
+    def normal(self) -> float:
+        return next(self.normals)
+
+
+def test_per_frame_network_loses_delays_and_keeps_stream_order_as_the_fleet_form_does() -> None:
+    """One uniform against ``loss`` per frame, then one normal for its latency by the same
+    lognormal as ``deliver``; a quick copy sent after a slow one waits behind it."""
+    network = link(latency_sigma=0.5, loss=0.3)
+    env = simpy.Environment()
+    arrived: list[tuple[float, bytes]] = []
+    net = Network(env, network, ScriptedDraws([0.9, 0.1, 0.9, 0.9], [2.0, -2.0, 0.0]), lambda f: arrived.append((env.now, f)))
+
+    def sender() -> simpy.events.ProcessGenerator:
+        for frame, wait in ((b"slow", 1.0), (b"lost", 1.0), (b"quick", 8.0), (b"last", 0.0)):
+            net.send(frame)
+            yield env.timeout(wait)
+
+    env.process(sender())
+    env.run()
+    slow = float(latency(network, np.array([2.0]))[0])
+    quick_raw = 2.0 + float(latency(network, np.array([-2.0]))[0])
+    assert quick_raw < slow  # sent later, would overtake
+    assert arrived == [(slow, b"slow"), (slow, b"quick"), (10.0 + LATENCY, b"last")]
+    assert net.lost == 1
