@@ -1,4 +1,5 @@
-"""Transports between devices and the centre: one interface, several ways to carry bytes."""
+"""Between devices and the centre: the transports that carry real bytes (one interface,
+several ways to carry them), and the simulated mobile network (``sim.links.network``)."""
 
 from sim.links.base import Link, LinkError
 from sim.links.recording import RecordingLink, ReplayLink, TxMismatch

@@ -8,9 +8,9 @@ is what it must agree with: for a few dozen subjects at home, SimPy drives
 the real ``RfTag`` and ``BaseUnit`` stubs and the centre's real ``Receiver``,
 and every byte between them crosses a modelled medium:
 
-- radio, tag to unit: each beacon frame is heard or lost by a Gilbert-Elliott
-  chain (``RfChannel``) stepped once per beacon, started in its stationary
-  distribution at fitting. While the subject is away the tag is out of range
+- radio, tag to unit: each beacon frame is heard or lost by the Gilbert-Elliott
+  chain (``sim.world.gilbert_elliott.Chain``) stepped once per beacon, started
+  in its stationary distribution at fitting. While the subject is away the tag is out of range
   and every beacon is lost; the chain keeps stepping, so on coming home it is
   still in its stationary distribution, as the fleet sampler assumes. The
   unit's ack to a tamper beacon goes straight back: the tag is in range of the
