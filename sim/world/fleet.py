@@ -16,6 +16,7 @@ import numpy as np
 
 from firmware_stubs.params import GpsTagParams
 from firmware_stubs.protocol import encode_frames
+from sim.links.network import Delivery, deliver
 from sim.scenario import ChargingHabit, Scenario, Supplier
 from sim.world import devices as models
 from sim.world.alcohol import Episode, over_threshold_intervals, readings
@@ -28,7 +29,6 @@ from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import Track, gps_fixes, inside_intervals
 from sim.world.truth import TruthKind, TruthLog
-from sim.links.network import Delivery, deliver
 
 SEQ_MODULUS = 1 << 16
 

@@ -22,8 +22,8 @@ from firmware_stubs.protocol import (
 )
 from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
-from sim.scenario import Link
 from sim.links.network import Delivery, Network, _flip, deliver, latency, merge
+from sim.scenario import Link
 
 UNIT, OTHER_UNIT, TAG = 700, 710, 701
 T0_MS = 1_700_000_000_000

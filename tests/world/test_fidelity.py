@@ -32,13 +32,13 @@ from firmware_stubs.protocol import Frame, decode_frame, encode_frame
 from sim.centre.receiver import Receiver
 from sim.detector.cases import CaseBook, Curfew
 from sim.detector.telemetry import Kind, Telemetry
+from sim.links.network import deliver
 from sim.scenario import Link, RfChannel, load_scenario, load_supplier
 from sim.world.channel import spurious_leaves
 from sim.world.devices import UnitInputs, base_unit, curfew_windows
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.full import FullRun, RfSubject, SubjectRun, run
 from sim.world.intervals import EMPTY, union
-from sim.links.network import deliver
 
 SEED = 1
 SUPPLIER = load_supplier("supplier-b")  # the noisier shipped RF channel
