@@ -98,3 +98,12 @@ class DeviceParams:
         if kind in ("base-unit", "rf-tag"):
             return self.uplink
         raise ValueError(f"unknown device kind {kind!r}")
+
+    def report_interval_s(self, kind: str) -> float:
+        """How often a device of ``kind`` is configured to report (0 for an RF tag, heard
+        through its unit): the centre configures devices, so its case system knows this."""
+        intervals = {"base-unit": self.base_unit.status_interval_s, "gps-tag": self.gps_tag.upload_interval_s,
+                     "alcohol-tag": self.alcohol_tag.upload_interval_s, "rf-tag": 0.0}
+        if kind not in intervals:
+            raise ValueError(f"unknown device kind {kind!r}")
+        return intervals[kind]

@@ -28,9 +28,7 @@ from sim.detector.policy import Policy
 from sim.detector.telemetry import Telemetry
 from sim.links import SerialLink
 from sim.links.base import Link
-from sim.policies import load_policy
 from sim.scenario import default_device_params
-from sim.world.population import report_interval
 
 # Longest one read waits, so deadlines (a tamper confirmed, a device gone quiet) fall due on
 # time while the line is silent.
@@ -86,20 +84,19 @@ def port_case(kind: str, device_id: int, installed_at: float, curfews: Sequence[
     kinds = [(DeviceKind(kind), device_id)]
     if kinds[0][0] is DeviceKind.BASE_UNIT:
         kinds.append((DeviceKind.RF_TAG, device_id + 1))
-    devices = tuple(FittedDevice(i, k, installed_at, report_interval_s=report_interval(params, k)) for k, i in kinds)
+    devices = tuple(FittedDevice(i, k, installed_at, report_interval_s=params.report_interval_s(k.value)) for k, i in kinds)
     return Case(PORT_SUBJECT, devices, tuple(curfews))
 
 
-def listen_on_port(port: str, kind: str, device_id: int, policy_names: Sequence[str], duration_s: float,
+def listen_on_port(port: str, kind: str, device_id: int, policies: Sequence[Policy], duration_s: float,
                    baud: int = 115200, curfews: Sequence[Curfew] = (),
                    on_update: Callable[[str, AlertUpdate], None] | None = None) -> Listened:
     """``tagsim listen``: the device of ``kind`` and ``device_id`` at ``port`` (a path or a
-    pyserial URL), judged by the named policies for ``duration_s`` wall seconds.
+    pyserial URL), judged by ``policies`` for ``duration_s`` wall seconds.
 
     Raises, each with one line for the user: ``LinkError`` naming the port (not there, not
-    openable, failed mid-run), ``ParamsError`` for an unknown policy, ``UnknownKind``.
+    openable, failed mid-run), ``UnknownKind``.
     """
-    policies = [load_policy(name) for name in policy_names]
     case = port_case(kind, device_id, time.time(), curfews)
     with SerialLink(port, baud) as link:
         return listen(link, CaseBook([case]), policies, duration_s, on_update=on_update)

@@ -146,21 +146,11 @@ def build_population(scenario: Scenario, supplier: Supplier, streams: Streams) -
     return [build_subject(i, scenario, supplier, streams) for i in range(scenario.subjects)]
 
 
-def report_interval(params: DeviceParams, kind: DeviceKind) -> float:
-    """How often a device of ``kind`` is configured to report (0 for an RF tag, heard
-    through its unit): the centre configures devices, so its case system knows this."""
-    return {
-        DeviceKind.BASE_UNIT: params.base_unit.status_interval_s,
-        DeviceKind.GPS_TAG: params.gps_tag.upload_interval_s,
-        DeviceKind.ALCOHOL_TAG: params.alcohol_tag.upload_interval_s,
-    }.get(kind, 0.0)
-
-
 def case_of(subject: Subject, scenario: Scenario, params: DeviceParams) -> Case:
     """The detector's view: what the centre's case system knows (never the traits)."""
     lat0, lon0 = scenario.town.lat, scenario.town.lon
     devices = tuple(
-        FittedDevice(subject.device(s), KIND_OF_SLOT[s], 0.0, subject.area, report_interval(params, KIND_OF_SLOT[s]))
+        FittedDevice(subject.device(s), KIND_OF_SLOT[s], 0.0, subject.area, params.report_interval_s(KIND_OF_SLOT[s].value))
         for s in subject.slots
     )
     zones: list[Zone] = []

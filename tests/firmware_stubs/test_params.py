@@ -37,3 +37,12 @@ def test_a_bench_stub_stores_what_its_kind_stores(kind: str, device: type) -> No
     stub = machine.device if isinstance(machine, Assembly) else machine
     assert isinstance(stub, device)
     assert stub.queue.capacity == DEFAULTS.uplink_for(kind).queue_capacity
+
+
+def test_each_kind_reports_at_its_configured_interval_and_an_rf_tag_through_its_unit() -> None:
+    intervals = {kind: DEFAULTS.report_interval_s(kind) for kind in KINDS}
+    assert intervals == {"base-unit": DEFAULTS.base_unit.status_interval_s, "gps-tag": DEFAULTS.gps_tag.upload_interval_s,
+                         "alcohol-tag": DEFAULTS.alcohol_tag.upload_interval_s, "rf-tag": 0.0}
+    assert all(v > 0 for k, v in intervals.items() if k != "rf-tag")
+    with pytest.raises(ValueError, match="pager"):
+        DEFAULTS.report_interval_s("pager")
