@@ -29,7 +29,7 @@ protocol messages the firmware stubs emit, with the same timing rules:
 
 Each model returns its messages in the order the device queues them, with
 when its upload session sends each (``ready_at``) and the event time it stamps
-on it (its own, drifting clock). ``sim.world.uplink`` takes them from there.
+on it (its own, drifting clock). ``sim.links.network`` takes them from there.
 """
 
 from __future__ import annotations

@@ -617,7 +617,7 @@ def test_a_gps_tag_reboot_is_counted_by_the_receiver_as_a_device_reboot_record()
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "sim/centre/receiver.py Receiver._sequence only takes a frame for a restart when the device is more than "
+    "sim/centre/acks.py AckTracker.received only takes a frame for a restart when the device is more than "
     "REBOOT_MARGIN (32) frames past it; a base unit sends about 24 frames a day, so a base unit rebooting within "
     "about 32 h of its fitting (or of its last restart) is never noticed. Its new frames reuse sequence numbers the "
     "centre already saw, with no DEVICE_REBOOT before them, and the detector drops them as duplicates (engine "
