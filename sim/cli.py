@@ -28,9 +28,11 @@ from sim.realtime import serve_kind, serving
 from sim.seeds import ParamsError
 
 if TYPE_CHECKING:
+    from sim.detector.alerts import AlertUpdate
+    from sim.detector.policy import Policy
+    from sim.pipeline.world_stream import WorldRun
     from sim.run import Progress
     from sim.scenario import Scenario, Supplier
-    from sim.pipeline.world_stream import WorldRun
 
 # argparse's own status for a usage error; an unknown kind is one.
 USAGE_ERROR = 2
@@ -97,6 +99,48 @@ def add_harness(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def add_listen(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "listen",
+        help="be the monitoring centre for the device at PORT: receive, ack and detect, live",
+        description="Be the monitoring centre for one device at PORT (a stub or real hardware): every frame "
+        "goes through the same receiver (acks back down the line) and breach detector as a simulated run, "
+        "for --for seconds. Prints each alert as it is raised, updated or closed, then a summary.",
+    )
+    target = parser.add_mutually_exclusive_group(required=True)
+    target.add_argument(
+        "port", metavar="PORT", nargs="?", help="a serial port or PTY path, or a pyserial URL (socket://host:port)"
+    )
+    target.add_argument("--stub", action="store_true", help="serve a stub of --kind on a fresh PTY and listen to it")
+    parser.add_argument("--kind", choices=KINDS, required=True, help="the device's kind (a base unit brings its RF tag, id + 1)")
+    parser.add_argument("--device-id", type=_device_id, default=1, help="the device's id (default 1)")
+    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+    parser.add_argument("--for", type=_positive_float, default=60.0, dest="duration_s", metavar="SECONDS",
+                        help="how long to listen, wall seconds (default 60)")
+    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+
+    def run(args: argparse.Namespace) -> int:
+        from sim.centre.live import listen_on_port
+
+        def show(policy: str, update: AlertUpdate) -> None:
+            a = update.alert
+            print(f"{update.at:.3f} {policy}: {update.change.value} alert {a.id} {a.kind.value} ({a.category.value}) "
+                  f"device {a.device}" + (f", cause: {a.cause}" if a.cause else ""), flush=True)
+
+        policies = _policies(args.policies)
+        with ExitStack() as stack:
+            port = stack.enter_context(serving(args.kind, args.device_id, seed=0)) if args.stub else args.port
+            heard = listen_on_port(port, args.kind, args.device_id, policies, args.duration_s, args.baud, on_update=show)
+        st = heard.stats
+        print(f"listened {args.duration_s:g} s: {st.frames} frames, {len(heard.records)} records, {st.acks_sent} acks sent, "
+              f"{st.rejected_total} rejected; alerts: "
+              + ", ".join(f"{name} {len(alerts)}" for name, alerts in heard.alerts.items()))
+        return 0
+
+    parser.set_defaults(run=run)
+
+
 def add_simulate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "simulate",
@@ -108,8 +152,8 @@ def add_simulate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="a folder to write the CSV files to")
 
     def run(args: argparse.Namespace) -> int:
-        from sim.world.export import write_telemetry, write_truth
         from sim.pipeline.world_stream import simulate
+        from sim.world.export import write_telemetry, write_truth
 
         scenario, supplier = _scenario_of(args)
         if args.out is not None:
@@ -143,7 +187,6 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
 
     def run(args: argparse.Namespace) -> int:
-        from sim.policies import load_policy
         from sim.calibration.published import load_calibration
         from sim.report import format_calibration, format_incidents, format_scorecard
         from sim.run import run as run_all
@@ -151,12 +194,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         from sim.score import load_scoring_rules
 
         scenario, supplier = _scenario_of(args)
-        names = args.policies or list(DEFAULT_POLICIES)
-        if len(set(names)) != len(names):
-            raise CliError(f"a policy is named twice in --policy {' '.join(names)}")
-        policies = [load_policy(name) for name in names]
-        if len({p.name for p in policies}) != len(policies):
-            raise CliError("two of the policies share a name: give each policy file its own name")
+        policies = _policies(args.policies)
         rules = load_scoring_rules()
         load_calibration()  # a broken figures file fails now, not after the run
         out = args.out or Path("out") / scenario.name
@@ -281,7 +319,7 @@ def summary(result: WorldRun, wall_s: float) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = (add_stub, add_harness, add_simulate, add_run, add_bench)
+COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -301,6 +339,19 @@ def main(argv: list[str] | None = None) -> int:
         return _error(exc, USAGE_ERROR)
     except (LinkError, ParamsError, CliError) as exc:
         return _error(exc, 1)
+
+
+def _policies(names: list[str] | None) -> list[Policy]:
+    """The policies ``--policy`` names (default ``DEFAULT_POLICIES``), each once and each name its own."""
+    from sim.policies import load_policy
+
+    names = names or list(DEFAULT_POLICIES)
+    if len(set(names)) != len(names):
+        raise CliError(f"a policy is named twice in --policy {' '.join(names)}")
+    policies = [load_policy(name) for name in names]
+    if len({p.name for p in policies}) != len(policies):
+        raise CliError("two of the policies share a name: give each policy file its own name")
+    return policies
 
 
 def _error(exc: Exception, status: int) -> int:

@@ -79,6 +79,6 @@ def test_the_case_of_a_base_unit_on_a_port_names_its_tag_too() -> None:
 
 def test_a_port_that_is_not_there_is_one_line_naming_it() -> None:
     with pytest.raises(LinkError) as caught:
-        listen_on_port("/dev/tagsim-no-such-port", "base-unit", UNIT, ["standard"], 1.0)
+        listen_on_port("/dev/tagsim-no-such-port", "base-unit", UNIT, [load_policy("standard")], 1.0)
     message = str(caught.value)
     assert message == "cannot open /dev/tagsim-no-such-port: no such file or directory"
