@@ -25,14 +25,14 @@ from firmware_stubs.protocol import (
     TagFlags,
     decode_frame,
     encode_frame,
-    make_fixes,
+    make_wire_fixes,
 )
 
 N = 20_000
 
 
 def mixed_frames(n: int) -> list[Frame]:
-    fixes = make_fixes(np.arange(10) * 60_000, [515_000_000] * 10, [-1_000_000] * 10, [50] * 10, [9] * 10)
+    fixes = make_wire_fixes(np.arange(10) * 60_000, [515_000_000] * 10, [-1_000_000] * 10, [50] * 10, [9] * 10)
     kinds = [
         RfBeacon(TagFlags.NONE),
         BaseUnitEvent(BaseEventCode.STATUS_CHECK, 7, TagFlags.NONE),

@@ -38,7 +38,7 @@ from firmware_stubs.device import UPLINK, Device, DeviceClock
 from firmware_stubs.gnss import NMEA, GnssModule, GnssTruth, accuracy_from_hdop, metres_between, offset_deg
 from firmware_stubs.params import DeviceParams, GpsTagParams, UplinkParams
 from firmware_stubs.protocol import (
-    FIX_DTYPE,
+    WIRE_FIX_DTYPE,
     MAX_FIXES_PER_FRAME,
     Config,
     ConfigParam,
@@ -149,7 +149,7 @@ class GpsTag(Device):
         self.no_fix = False
         self.at_rest = False
         self.in_violation = False
-        self._fixes: list[tuple[int, int, int, int, int]] = []  # FIX_DTYPE rows awaiting upload
+        self._fixes: list[tuple[int, int, int, int, int]] = []  # WIRE_FIX_DTYPE rows awaiting upload
         self._still_at: tuple[float, float] | None = None
         self._still_since = now
         self._last_fix = now
@@ -288,7 +288,7 @@ class GpsTag(Device):
 
     def _upload(self, t: float) -> None:
         """Queue the fixes so far and a status, and open a session to send them."""
-        fixes = np.array(self._fixes, dtype=FIX_DTYPE)
+        fixes = np.array(self._fixes, dtype=WIRE_FIX_DTYPE)
         self._fixes.clear()
         for start in range(0, len(fixes), MAX_FIXES_PER_FRAME):
             self._queue_message(GpsFixBatch(fixes[start : start + MAX_FIXES_PER_FRAME]), at=t)

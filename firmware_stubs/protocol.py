@@ -245,7 +245,7 @@ class BaseUnitEvent:
 _EVENT_CODES = frozenset(BaseEventCode)
 
 
-FIX_DTYPE = np.dtype(
+WIRE_FIX_DTYPE = np.dtype(
     [
         ("time_ms", "<u8"),
         ("lat_e7", "<i4"),  # degrees * 1e7
@@ -255,12 +255,12 @@ FIX_DTYPE = np.dtype(
     ]
 )
 _COUNT = struct.Struct("<H")
-MAX_FIXES_PER_FRAME = (MAX_PAYLOAD_SIZE - _COUNT.size) // FIX_DTYPE.itemsize
+MAX_FIXES_PER_FRAME = (MAX_PAYLOAD_SIZE - _COUNT.size) // WIRE_FIX_DTYPE.itemsize
 LAT_E7_MAX = 90 * 10**7
 LON_E7_MAX = 180 * 10**7
 
 
-def make_fixes(
+def make_wire_fixes(
     time_ms: np.ndarray | list[int],
     lat_e7: np.ndarray | list[int],
     lon_e7: np.ndarray | list[int],
@@ -268,7 +268,7 @@ def make_fixes(
     satellites: np.ndarray | list[int],
 ) -> np.ndarray:
     """Build a fix array in the wire dtype from parallel columns."""
-    fixes = np.empty(len(time_ms), dtype=FIX_DTYPE)
+    fixes = np.empty(len(time_ms), dtype=WIRE_FIX_DTYPE)
     fixes["time_ms"] = time_ms
     fixes["lat_e7"] = lat_e7
     fixes["lon_e7"] = lon_e7
@@ -292,14 +292,14 @@ def _fixes_out_of_range(fixes: np.ndarray) -> str | None:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GpsFixBatch:
-    """A batch of GPS fixes as a numpy structured array of ``FIX_DTYPE``."""
+    """A batch of GPS fixes as a numpy structured array of ``WIRE_FIX_DTYPE``."""
 
     TYPE: ClassVar[MessageType] = MessageType.GPS_FIX_BATCH
     fixes: np.ndarray
 
     def __post_init__(self) -> None:
-        if not isinstance(self.fixes, np.ndarray) or self.fixes.dtype != FIX_DTYPE:
-            raise EncodeError("fixes must be a numpy array of FIX_DTYPE (see make_fixes)")
+        if not isinstance(self.fixes, np.ndarray) or self.fixes.dtype != WIRE_FIX_DTYPE:
+            raise EncodeError("fixes must be a numpy array of WIRE_FIX_DTYPE (see make_wire_fixes)")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GpsFixBatch) and np.array_equal(self.fixes, other.fixes)
@@ -318,12 +318,12 @@ class GpsFixBatch:
         if len(payload) < _COUNT.size:
             raise _short("gps batch has no fix count")
         (count,) = _COUNT.unpack_from(payload)
-        need = _COUNT.size + count * FIX_DTYPE.itemsize
+        need = _COUNT.size + count * WIRE_FIX_DTYPE.itemsize
         if len(payload) < need:
             raise _short(f"gps batch declares {count} fixes in {len(payload)} bytes")
         if len(payload) > need and not lenient:
             raise _bad(f"gps batch has {len(payload) - need} bytes after its {count} fixes")
-        fixes = np.frombuffer(payload, dtype=FIX_DTYPE, count=count, offset=_COUNT.size)
+        fixes = np.frombuffer(payload, dtype=WIRE_FIX_DTYPE, count=count, offset=_COUNT.size)
         problem = _fixes_out_of_range(fixes)
         if problem:
             raise _bad(problem)

@@ -33,7 +33,7 @@ from typing import NamedTuple
 import numpy as np
 
 from firmware_stubs.protocol import (
-    FIX_DTYPE as WIRE_FIX_DTYPE,
+    WIRE_FIX_DTYPE,
     Frame,
     MessageType,
     RawFrame,

@@ -51,7 +51,7 @@ from firmware_stubs.protocol import (
     Message,
     TagFlags,
     UnitFlags,
-    make_fixes,
+    make_wire_fixes,
 )
 from sim.detector.cases import Curfew
 from sim.world.draws import HOUR_S
@@ -343,7 +343,7 @@ def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     levels = np.ceil(charge).astype(int)
     ok = inputs.got_fix
     times = inputs.fix_times[ok]
-    wire = make_fixes(
+    wire = make_wire_fixes(
         np.round(times * inputs.clock_scale * 1000).astype(np.uint64), np.round(inputs.lat[ok] * 1e7).astype(np.int32),
         np.round(inputs.lon[ok] * 1e7).astype(np.int32), np.minimum(np.round(inputs.accuracy_m[ok] * 10), 0xFFFF).astype(np.uint16),
         np.full(int(ok.sum()), 8, dtype=np.uint8),

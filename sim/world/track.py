@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from firmware_stubs.protocol import FIX_DTYPE
+from firmware_stubs.protocol import WIRE_FIX_DTYPE
 from sim.detector.geofence import EARTH_RADIUS_M
 from sim.scenario import GpsAccuracy
 from sim.world.intervals import disjoint
@@ -37,7 +37,7 @@ SIGMA_PER_CEP90 = 1 / math.sqrt(2 * math.log(10))
 # 90% radius by a lognormal factor of median 1 and this log-sd.
 ACCURACY_ESTIMATE_SIGMA = 0.3
 # The largest accuracy a fix can carry on the wire (decimetres in an unsigned field).
-ACCURACY_M_MAX = np.iinfo(FIX_DTYPE["accuracy_dm"]).max / 10
+ACCURACY_M_MAX = np.iinfo(WIRE_FIX_DTYPE["accuracy_dm"]).max / 10
 
 
 def to_lat_lon(x: np.ndarray | float, y: np.ndarray | float, lat0: float, lon0: float) -> tuple[np.ndarray, np.ndarray]:

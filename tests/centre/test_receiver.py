@@ -30,7 +30,7 @@ from firmware_stubs.protocol import (
     TimeSync,
     UnitFlags,
     encode_frame,
-    make_fixes,
+    make_wire_fixes,
 )
 from firmware_stubs.wiring import Machine
 from sim.centre import REBOOT_MARGIN, Receiver
@@ -111,7 +111,7 @@ def test_a_gps_batch_becomes_one_record_with_its_fixes_in_physical_units() -> No
     lat_e7 = [515_072_001, -900_000_000, 900_000_000, -1]
     lon_e7 = [-1_234_567, 1_800_000_000, -1_800_000_000, 7]
     accuracy_dm = [47, 0, 65535, 1]
-    batch = GpsFixBatch(make_fixes(time_ms, lat_e7, lon_e7, accuracy_dm, [9, 0, 12, 3]))
+    batch = GpsFixBatch(make_wire_fixes(time_ms, lat_e7, lon_e7, accuracy_dm, [9, 0, 12, 3]))
     (record,) = Receiver(CASES).receive("a", wire(3, batch, device=GPS, t_ms=T0_MS + 60_000), 2000.0)
     assert (record.device, record.subject, record.kind, record.seq) == (GPS, 2, Kind.GPS_FIXES, 3)
     assert (record.event_time, record.receive_time) == ((T0_MS + 60_000) / 1000, 2000.0)
@@ -125,7 +125,7 @@ def test_a_gps_batch_becomes_one_record_with_its_fixes_in_physical_units() -> No
 
 
 def test_an_empty_gps_batch_is_a_record_with_no_fixes() -> None:
-    empty = GpsFixBatch(make_fixes([], [], [], [], []))
+    empty = GpsFixBatch(make_wire_fixes([], [], [], [], []))
     (record,) = Receiver(CASES).receive("a", wire(0, empty, device=GPS), 1.0)
     assert record.kind is Kind.GPS_FIXES and record.fixes is not None
     assert record.fixes.dtype == FIX_DTYPE and len(record.fixes) == 0
@@ -430,7 +430,7 @@ BATCH_MESSAGES = st.one_of(
     st.just(STATUS),
     st.builds(GpsStatus, st.integers(0, 100), st.integers(0, 0x7F).map(GpsFlags)),
     st.builds(AlcoholReading, st.integers(0, 0xFFFF), st.integers(-0x8000, 0x7FFF), st.integers(0, 7).map(AlcoholFlags)),
-    st.integers(0, 3).map(lambda n: GpsFixBatch(make_fixes([T0_MS + i for i in range(n)], [515_000_000 + i for i in range(n)],
+    st.integers(0, 3).map(lambda n: GpsFixBatch(make_wire_fixes([T0_MS + i for i in range(n)], [515_000_000 + i for i in range(n)],
                                                            [-1_000_000] * n, [50] * n, [8] * n))),
     st.just(RfBeacon(TagFlags.NONE)),
     st.builds(Ack, st.integers(0, 9)),

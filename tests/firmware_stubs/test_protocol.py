@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_stubs.protocol import (
-    FIX_DTYPE,
+    WIRE_FIX_DTYPE,
     HEADER,
     LAT_E7_MAX,
     LON_E7_MAX,
@@ -48,7 +48,7 @@ from firmware_stubs.protocol import (
     decode_frame,
     encode_frame,
     encode_frames,
-    make_fixes,
+    make_wire_fixes,
     seq_diff,
     seq_next,
 )
@@ -66,7 +66,7 @@ def fix_arrays(draw: st.DrawFn) -> np.ndarray:
     n = draw(st.integers(0, MAX_FIXES_PER_FRAME))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
-    return make_fixes(
+    return make_wire_fixes(
         rng.integers(0, U64_MAX, n, dtype=np.uint64, endpoint=True),
         rng.integers(-LAT_E7_MAX, LAT_E7_MAX, n, endpoint=True),
         rng.integers(-LON_E7_MAX, LON_E7_MAX, n, endpoint=True),
@@ -304,12 +304,12 @@ def test_encoding_refuses_values_the_wire_cannot_carry(message: object) -> None:
 
 
 def test_gps_batch_limits() -> None:
-    too_many = np.zeros(MAX_FIXES_PER_FRAME + 1, dtype=FIX_DTYPE)
+    too_many = np.zeros(MAX_FIXES_PER_FRAME + 1, dtype=WIRE_FIX_DTYPE)
     with pytest.raises(EncodeError, match="exceed"):
         GpsFixBatch(too_many).pack()
-    with pytest.raises(EncodeError, match="FIX_DTYPE"):
+    with pytest.raises(EncodeError, match="WIRE_FIX_DTYPE"):
         GpsFixBatch(np.zeros(3))
-    full = np.zeros(MAX_FIXES_PER_FRAME, dtype=FIX_DTYPE)
+    full = np.zeros(MAX_FIXES_PER_FRAME, dtype=WIRE_FIX_DTYPE)
     assert len(encode_frame(Frame(1, 1, 1, GpsFixBatch(full)))) <= MAX_ENCODED_SIZE + 2
 
 

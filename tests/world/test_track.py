@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from firmware_stubs.protocol import MAX_FIXES_PER_FRAME, GpsFixBatch, make_fixes
+from firmware_stubs.protocol import MAX_FIXES_PER_FRAME, GpsFixBatch, make_wire_fixes
 from sim.detector import geofence
 from sim.scenario import GpsAccuracy
 from sim.world.track import SIGMA_PER_CEP90, GpsFixes, Track, Trip, gps_fixes, inside_intervals, to_lat_lon
@@ -202,7 +202,7 @@ def test_fixes_always_encode(lat0: float, lon0: float, accuracy: GpsAccuracy) ->
     track = outdoor_and_home()
     times = np.linspace(0, DAY - 1, 3000)
     fixes = gps_fixes(track, times, accuracy, np.random.default_rng(3), lat0=lat0, lon0=lon0)
-    wire = make_fixes(
+    wire = make_wire_fixes(
         np.round(fixes.time_s * 1000).astype(np.uint64),
         np.round(fixes.lat * 1e7).astype(np.int64),
         np.round(fixes.lon * 1e7).astype(np.int64),
