@@ -206,7 +206,7 @@ class Faults:
 
 
 @dataclass(frozen=True, slots=True)
-class Link:
+class NetworkParams:
     """The mobile network between devices and the centre, per frame sent."""
 
     latency_median_s: float  # lognormal
@@ -236,7 +236,7 @@ class Scenario:
     charging: ChargingHabit
     behaviour: Behaviour
     faults: Faults
-    link: Link
+    link: NetworkParams
 
     def __post_init__(self) -> None:
         if self.subjects < 1:

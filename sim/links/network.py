@@ -1,8 +1,8 @@
 """The mobile network between a device and the centre, as the simulation models it.
 
 One model of the network, in the two forms the two fidelities need, side by
-side so they cannot drift apart. Its parameters are a ``sim.scenario.Link``
-(passed as ``network`` here; not a ``sim.links.base.Link`` transport).
+side so they cannot drift apart. Its parameters are a ``sim.scenario.NetworkParams``
+(passed as ``network`` here).
 
 What the network does to one copy of a frame: it is lost with chance
 ``loss``; else it takes a lognormal latency (``latency``) and, like a stream,
@@ -63,7 +63,7 @@ import numpy as np
 import simpy
 
 from firmware_stubs.params import UplinkParams
-from sim.scenario import Link
+from sim.scenario import NetworkParams
 from sim.world.intervals import disjoint
 
 LinkId = TypeVar("LinkId", bound=Hashable)
@@ -72,7 +72,7 @@ LinkId = TypeVar("LinkId", bound=Hashable)
 _LOST, _CORRUPTED, _ACK_LOST, _DELIVERED = 0, 1, 2, 3
 
 
-def latency(network: Link, z: np.ndarray | float) -> np.ndarray:
+def latency(network: NetworkParams, z: np.ndarray | float) -> np.ndarray:
     """One-way latencies from standard normal draws ``z``: lognormal, written out so a median
     of 0 or a sigma of 0 is exact."""
     return network.latency_median_s * np.exp(network.latency_sigma * z)
@@ -95,7 +95,7 @@ class FrameDraws(Protocol):
 class Network:
     """One direction of one device's network, frame by frame: lost, or late and in order."""
 
-    def __init__(self, env: simpy.Environment, network: Link, draws: FrameDraws, on_arrival: Callable[[bytes], None]) -> None:
+    def __init__(self, env: simpy.Environment, network: NetworkParams, draws: FrameDraws, on_arrival: Callable[[bytes], None]) -> None:
         self.env = env
         self.network = network
         self.draws = draws
@@ -135,7 +135,7 @@ class Delivery:
 def deliver(
     frames: Sequence[bytes],
     ready_at: np.ndarray,
-    network: Link,
+    network: NetworkParams,
     uplink: UplinkParams,
     blocked: np.ndarray,
     rng: np.random.Generator,
@@ -297,7 +297,7 @@ def _attempts(first: np.ndarray, failures: np.ndarray, gaps: np.ndarray, blocked
     return np.concatenate(frames), np.concatenate(times), np.concatenate(numbers)
 
 
-def _network_order(raw: np.ndarray, reordered: np.ndarray, network: Link, rng: np.random.Generator) -> np.ndarray:
+def _network_order(raw: np.ndarray, reordered: np.ndarray, network: NetworkParams, rng: np.random.Generator) -> np.ndarray:
     """Arrival times for copies in send order with ``raw`` = send + latency: in order copies
     arrive no earlier than those sent before them; a reordered one one latency after the next
     in-order copy sent after it (or after its own, if none follows)."""

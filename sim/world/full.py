@@ -56,7 +56,7 @@ from sim.centre.receiver import Receiver
 from sim.links.network import Network
 from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice
 from sim.detector.telemetry import Kind, Telemetry
-from sim.scenario import Link, RfChannel
+from sim.scenario import NetworkParams, RfChannel
 from sim.world.gilbert_elliott import Chain
 from sim.world.intervals import EMPTY, complement
 from sim.world.population import Slot, device_id
@@ -148,7 +148,7 @@ class FullRun:
     receiver: Receiver
 
 
-def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, network: Link,
+def run(subjects: Sequence[RfSubject], end: float, devices: DeviceParams, channel: RfChannel, network: NetworkParams,
         seed: int) -> FullRun:
     """Run ``subjects`` from their fitting at 0 to ``end`` at full fidelity: every unit's
     frames go to the centre over a mobile network with the parameters ``network``, and the
@@ -242,7 +242,7 @@ class _Home:
     """One subject: tag, unit, the radio between them and the network to the centre."""
 
     def __init__(self, env: simpy.Environment, subject: RfSubject, devices: DeviceParams, channel: RfChannel,
-                 network: Link, receiver: Receiver, streams: Streams) -> None:
+                 network: NetworkParams, receiver: Receiver, streams: Streams) -> None:
         def stream(use: FullUse) -> np.random.Generator:
             return streams.rng(FULL_FIDELITY, subject.index, use)
 

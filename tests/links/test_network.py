@@ -23,14 +23,14 @@ from firmware_stubs.protocol import (
 from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
 from sim.links.network import Delivery, Network, _flip, deliver, latency, merge
-from sim.scenario import Link
+from sim.scenario import NetworkParams
 
 UNIT, OTHER_UNIT, TAG = 700, 710, 701
 T0_MS = 1_700_000_000_000
 LATENCY = 2.0
 RTO, CAP = 30.0, 120.0
 UPLINK = UplinkParams(queue_capacity=2500, window=8, retransmit_timeout_s=RTO, max_backoff_s=CAP)
-PERFECT = Link(latency_median_s=LATENCY, latency_sigma=0.0, loss=0.0, duplicate=0.0, reorder=0.0, corrupt=0.0)
+PERFECT = NetworkParams(latency_median_s=LATENCY, latency_sigma=0.0, loss=0.0, duplicate=0.0, reorder=0.0, corrupt=0.0)
 NONE = np.empty((0, 2))
 
 
@@ -40,11 +40,11 @@ def wire(n: int, device: int = UNIT) -> list[bytes]:
     return [encode_frame(Frame(device, i, T0_MS + i * 1000, event)) for i in range(n)]
 
 
-def link(**changes: float) -> Link:
+def link(**changes: float) -> NetworkParams:
     return dataclasses.replace(PERFECT, **changes)
 
 
-def run(ready: np.ndarray, lk: Link = PERFECT, blocked: np.ndarray = NONE, seed: int = 1, uplink: UplinkParams = UPLINK,
+def run(ready: np.ndarray, lk: NetworkParams = PERFECT, blocked: np.ndarray = NONE, seed: int = 1, uplink: UplinkParams = UPLINK,
         frames: list[bytes] | None = None) -> Delivery:
     frames = wire(len(ready)) if frames is None else frames
     return deliver(frames, np.asarray(ready, dtype=float), lk, uplink, blocked, np.random.default_rng(seed))

@@ -33,7 +33,7 @@ from sim.centre.receiver import Receiver
 from sim.detector.cases import CaseBook, Curfew
 from sim.detector.telemetry import Kind, Telemetry
 from sim.links.network import deliver
-from sim.scenario import Link, RfChannel, load_scenario, load_supplier
+from sim.scenario import NetworkParams, RfChannel, load_scenario, load_supplier
 from sim.world.channel import spurious_leaves
 from sim.world.devices import UnitInputs, base_unit, curfew_windows
 from sim.world.draws import DAY_S, HOUR_S
@@ -200,7 +200,7 @@ class Uploads:
                 f"fleet {fleet}/{self.fleet_frames} = {fleet / self.fleet_frames:.4f}")
 
 
-def uploads(result: FullRun, link: Link) -> Uploads:
+def uploads(result: FullRun, link: NetworkParams) -> Uploads:
     """Counted at full fidelity and through ``deliver`` over ``link``."""
     frames = late = resent = fleet_frames = fleet_late = fleet_resent = 0
     rng = np.random.default_rng(SEED)
