@@ -35,7 +35,6 @@ class RfTag(Device):
         self.params = params
         self.rng = rng
         self.fitted_at = now
-        self.beacons_sent = 0
         self._interval = (params.beacon_interval_min_s, params.beacon_interval_max_s)
         self._conditions = TagFlags.NONE  # physically true now
         self._latched: dict[TagFlags, int | None] = {}  # flag -> seq of first beacon carrying it
@@ -100,7 +99,6 @@ class RfTag(Device):
 
     def _beacon(self, at: float) -> None:
         seq = self._send_sequenced(UPLINK, RfBeacon(self.flags), at)
-        self.beacons_sent += 1
         for flag, first_seq in self._latched.items():
             if first_seq is None:
                 self._latched[flag] = seq

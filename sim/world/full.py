@@ -136,11 +136,6 @@ class SubjectRun:
         """Copies the unit put on the network, resends included."""
         return int(self.copies.sum())
 
-    @property
-    def retransmitted(self) -> int:
-        """Of ``sent``, the resends."""
-        return int((self.copies - 1).sum())
-
 
 @dataclass
 class FullRun:

@@ -142,10 +142,6 @@ def build_subject(index: int, scenario: Scenario, supplier: Supplier, streams: S
     return Subject(index, home, area_of(*home, scenario), slots, curfew, tuple(exclusions), traits, faulty, drift)
 
 
-def build_population(scenario: Scenario, supplier: Supplier, streams: Streams) -> list[Subject]:
-    return [build_subject(i, scenario, supplier, streams) for i in range(scenario.subjects)]
-
-
 def case_of(subject: Subject, scenario: Scenario, params: DeviceParams) -> Case:
     """The detector's view: what the centre's case system knows (never the traits)."""
     lat0, lon0 = scenario.town.lat, scenario.town.lon

@@ -252,6 +252,19 @@ def test_frames_the_unit_resends_agree(strong_uploads: Uploads) -> None:
     assert lo <= up.fleet_resent / up.fleet_frames <= hi, up.describe(up.resent, up.fleet_resent, "frames resent")
 
 
+def test_the_full_fidelity_network_loses_copies_at_its_loss_rate_both_ways(strong: tuple[list[RfSubject], FullRun]) -> None:
+    # Each copy is lost with the link's loss, frames to the centre and acks back alike: a
+    # two-sided binomial test at 1% on the whole run (one seed, so the outcome is fixed).
+    result = strong[1]
+    sent_up = sum(s.sent for s in result.subjects)
+    lost_up = sum(s.lost_up for s in result.subjects)
+    lost_down = sum(s.lost_down for s in result.subjects)
+    acks = result.receiver.stats.acks_sent
+    assert sent_up > 500 and acks > 500
+    assert binomtest(lost_up, sent_up, LINK.loss).pvalue > 0.01, (lost_up, sent_up)
+    assert binomtest(lost_down, acks, LINK.loss).pvalue > 0.01, (lost_down, acks)
+
+
 # --- tampers -------------------------------------------------------------------------------------
 
 
