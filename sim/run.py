@@ -28,8 +28,8 @@ from sim.calibration.measures import measures
 from sim.calibration.published import load_calibration
 from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
-from sim.detector.engine import DetectorStats
 from sim.detector.policy import Policy
+from sim.detector.state import DetectorStats
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
