@@ -10,18 +10,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def imported(path: Path) -> set[str]:
+    """Every module the file imports, wherever in it (a function-local or type-checking import
+    is still a dependency), and for ``from m import n`` also ``m.n``, which may be a module."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+    return names
+
+
 def imports_of(package: str) -> dict[str, set[str]]:
     """Every module each file of ``package`` imports, by file."""
-    found: dict[str, set[str]] = {}
-    for path in sorted((ROOT / package).rglob("*.py")):
-        names: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                names |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names.add(node.module)
-        found[str(path.relative_to(ROOT))] = names
-    return found
+    return {str(path.relative_to(ROOT)): imported(path) for path in sorted((ROOT / package).rglob("*.py"))}
 
 
 @pytest.mark.parametrize(
@@ -51,24 +54,13 @@ def test_the_detector_reads_no_clock_and_does_no_io() -> None:
 
 
 def module_graph(*packages: str) -> dict[str, set[str]]:
-    """Module -> the modules of ``packages`` it imports, wherever in the file (a function-local
-    or type-checking import is still a dependency: hiding one is how a circle survives)."""
+    """Module -> the modules of ``packages`` it imports (a hidden import is how a circle survives)."""
     modules = {}
     for package in packages:
         for path in sorted((ROOT / package).rglob("*.py")):
             parts = path.relative_to(ROOT).with_suffix("").parts
             modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        targets: set[str] = set()
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Import):
-                targets |= {alias.name for alias in node.names}
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                targets.add(node.module)
-                targets |= {f"{node.module}.{alias.name}" for alias in node.names}  # ``from package import module``
-        graph[name] = {t for t in targets if t in modules and t != name}
-    return graph
+    return {name: {t for t in imported(path) if t in modules and t != name} for name, path in modules.items()}
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
