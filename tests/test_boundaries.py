@@ -37,6 +37,8 @@ def imports_of(package: str) -> dict[str, set[str]]:
         ("sim/world", ("sim.pipeline", "sim.run", "sim.score", "sim.cli")),
         # The centre takes telemetry from a port as from the simulation: it knows neither the world nor SimPy.
         ("sim/centre", ("sim.world", "sim.pipeline", "simpy")),
+        # Transports and the network model serve the world and the centre alike, and know neither.
+        ("sim/links", ("sim.world", "sim.pipeline", "sim.centre", "sim.detector")),
     ],
 )
 def test_package_imports_nothing_forbidden(package: str, forbidden: tuple[str, ...]) -> None:

@@ -64,7 +64,7 @@ import simpy
 
 from firmware_stubs.params import UplinkParams
 from sim.scenario import NetworkParams
-from sim.world.intervals import disjoint
+from sim.intervals import disjoint
 
 LinkId = TypeVar("LinkId", bound=Hashable)
 

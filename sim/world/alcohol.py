@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.world.intervals import disjoint
+from sim.intervals import disjoint
 
 HOUR_S = 3600.0
 DEFAULT_SKIN_LAG_S = 1.5 * HOUR_S  # assumption within the published one to two hours; see above

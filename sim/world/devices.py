@@ -55,7 +55,7 @@ from firmware_stubs.protocol import (
 )
 from sim.detector.cases import Curfew
 from sim.world.draws import HOUR_S
-from sim.world.intervals import contains, end_of, holds
+from sim.intervals import contains, end_of, holds
 
 
 @dataclass

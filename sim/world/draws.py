@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from sim.world.intervals import disjoint
+from sim.intervals import disjoint
 
 DAY_S = 86400.0
 HOUR_S = 3600.0

@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.scenario import Scenario, Supplier
 from sim.world.draws import DAY_S, HOUR_S, MINUTE_S, episodes, poisson_times
-from sim.world.intervals import disjoint
+from sim.intervals import disjoint
 from sim.world.streams import Branch, Streams
 
 YEAR_DAYS = 365.25

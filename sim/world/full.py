@@ -58,7 +58,7 @@ from sim.detector.cases import Case, CaseBook, Curfew, DeviceKind, FittedDevice
 from sim.detector.telemetry import Kind, Telemetry
 from sim.scenario import NetworkParams, RfChannel
 from sim.world.gilbert_elliott import Chain
-from sim.world.intervals import EMPTY, complement
+from sim.intervals import EMPTY, complement
 from sim.world.population import Slot, device_id
 from sim.world.streams import Streams
 

@@ -27,7 +27,7 @@ import numpy as np
 from firmware_stubs.protocol import WIRE_FIX_DTYPE
 from sim.detector.geofence import EARTH_RADIUS_M
 from sim.scenario import GpsAccuracy
-from sim.world.intervals import disjoint
+from sim.intervals import disjoint
 
 M_PER_DEG = math.pi / 180 * EARTH_RADIUS_M
 # For a circular 2-D normal with per-axis sigma, P(radial error <= R) = 1 - exp(-R^2 / (2 sigma^2));

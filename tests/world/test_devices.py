@@ -27,7 +27,7 @@ from sim.detector.cases import Curfew
 from sim.scenario import default_device_params
 from sim.world import devices as models
 from sim.world.draws import HOUR_S
-from sim.world.intervals import EMPTY
+from sim.intervals import EMPTY
 
 DEVICE_ID = 77
 DEFAULTS = default_device_params()
