@@ -236,7 +236,7 @@ class Scenario:
     charging: ChargingHabit
     behaviour: Behaviour
     faults: Faults
-    link: NetworkParams
+    network: NetworkParams
 
     def __post_init__(self) -> None:
         if self.subjects < 1:

@@ -158,7 +158,7 @@ def test_shipped_scenario_figures_are_in_range(name: str) -> None:
     for share in (s.behaviour.late_returner, s.behaviour.night_misser, s.behaviour.strap_remover,
                   s.behaviour.zone_enterer, s.behaviour.drinker, s.behaviour.non_charger):
         assert 0 < share < 0.5
-    assert 0 < s.link.loss < 0.1
+    assert 0 < s.network.loss < 0.1
 
 
 def test_shipped_scenarios_differ_only_in_size_name_and_seed() -> None:
@@ -267,11 +267,11 @@ def test_an_unedited_copy_loads_the_same(tmp_path: Path) -> None:
         ([("town", "areas", "4.5")], r"town: areas: expected a whole number, got 4\.5"),
         ([("behaviour", "late_nights_per_week", "-1.0")], r"behaviour: late_nights_per_week: must not be negative, got -1\.0"),
         ([("faults", "outages_per_area_year", "-2")], r"faults: outages_per_area_year: must not be negative"),
-        ([("link", "loss", "nan")], r"link: loss: expected a finite number, got nan"),
+        ([("network", "loss", "nan")], r"network: loss: expected a finite number, got nan"),
         ([(None, "days", "inf")], r"days: expected a finite number, got inf"),
         ([(None, "supplier", '"supplier-z"')], r"supplier: unknown supplier 'supplier-z' \(choose from supplier-a, supplier-b\)"),
         ([("devices", "gps", "1.2")], r"devices: gps: a share must be between 0 and 1, got 1\.2"),
-        ([("link", "loss", "1.5")], r"link: loss: a share must be between 0 and 1, got 1\.5"),
+        ([("network", "loss", "1.5")], r"network: loss: a share must be between 0 and 1, got 1\.5"),
         ([("behaviour", "drinker", "2.0")], r"behaviour: drinker: a share must be between 0 and 1"),
         ([("devices", "gps", "0.1"), ("devices", "rf", "0.1"), ("devices", "alcohol", "0.1")], r"devices: the device shares must cover every subject"),
         ([("curfew", "hours", "[20.0]"), ("curfew", "hours_weights", "[1.0]")], r"curfew: hours: a curfew lasts 2 to 16 hours"),
@@ -317,7 +317,7 @@ def test_a_bad_scenario_is_one_error_naming_file_key_and_problem(
     ("section", "line", "message"),
     [
         (None, "subject = 5", r": unknown key 'subject' \(known: "),
-        ("link", "jitter_s = 1.0", r": link: unknown key 'jitter_s' \(known: corrupt, duplicate, "),
+        ("network", "jitter_s = 1.0", r": network: unknown key 'jitter_s' \(known: corrupt, duplicate, "),
         ("behaviour", "drinkers = 0.2", r": behaviour: unknown key 'drinkers'"),
     ],
     ids=["top-level", "nested-link", "nested-behaviour"],

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_stubs.params import GpsTagParams
-from firmware_stubs.protocol import encode_frames
+from firmware_stubs.protocol import SEQ_MODULUS, encode_frames
 from sim.links.network import Delivery, deliver
 from sim.scenario import ChargingHabit, Scenario, Supplier
 from sim.world import devices as models
@@ -23,15 +23,12 @@ from sim.world.alcohol import Episode, over_threshold_intervals, readings
 from sim.world.channel import spurious_leaves
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.faults import false_tampers, mains_cuts, reboots
-from sim.world.intervals import EMPTY, clip, complement, contains, disjoint, intersect, union
+from sim.intervals import EMPTY, clip, complement, contains, disjoint, intersect, union
 from sim.world.population import KIND_OF_SLOT, Slot, Subject
 from sim.world.routine import Life, live
 from sim.world.streams import Streams, Use
 from sim.world.track import Track, gps_fixes, inside_intervals
 from sim.world.truth import TruthKind, TruthLog
-
-SEQ_MODULUS = 1 << 16
-
 
 @dataclass
 class WorldStats:
@@ -101,7 +98,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
         stats.messages += len(box.messages)
         frames = _frames(device, box, drift, restarts)
-        delivery = deliver(frames, np.asarray(box.ready_at), scenario.link, params.uplink_for(KIND_OF_SLOT[slot].value), blocked,
+        delivery = deliver(frames, np.asarray(box.ready_at), scenario.network, params.uplink_for(KIND_OF_SLOT[slot].value), blocked,
                            streams.subject(s, Use.LINK, slot))
         stats.devices += 1
         stats.frames_sent += delivery.sent

@@ -54,7 +54,7 @@ from sim.world.alcohol import DEFAULT_NOISE_SD_MG_DL, Episode, tac
 from sim.world.draws import DAY_S
 from sim.world.fleet import Lived, live_out
 from sim.world.full import FULL_FIDELITY, Draws, Driver, FullUse, split_frames
-from sim.world.intervals import clip
+from sim.intervals import clip
 from sim.world.population import Slot, Subject, case_of
 from sim.world.streams import Streams
 from sim.world.track import to_lat_lon
@@ -84,7 +84,7 @@ class TagsRun:
 def run(subjects: Sequence[Subject], scenario: Scenario, supplier: Supplier, until: float) -> TagsRun:
     """Run the GPS and alcohol tags of ``subjects`` from fitting at 0 to ``until`` (which may
     run past the scenario's days, so what was sent before its end arrives), every frame over
-    ``scenario.link`` (its loss and latency; full fidelity neither duplicates, reorders nor
+    ``scenario.network`` (its loss and latency; full fidelity neither duplicates, reorders nor
     corrupts) and every ack back over another like it. Subjects' lives are the fleet's, from
     ``scenario.seed``."""
     env = simpy.Environment()
@@ -113,8 +113,8 @@ class _Wearer:
         self.device = device
         self.records: list[Telemetry] = []
         self.sent = self.unreachable = 0
-        self.up = Network(env, scenario.link, Draws(self.stream(streams, FullUse.UPLINK)), self._at_centre)
-        self.down = Network(env, scenario.link, Draws(self.stream(streams, FullUse.DOWNLINK)), self._at_device)
+        self.up = Network(env, scenario.network, Draws(self.stream(streams, FullUse.UPLINK)), self._at_centre)
+        self.down = Network(env, scenario.network, Draws(self.stream(streams, FullUse.DOWNLINK)), self._at_device)
         self.driver: Driver | None = None
         self.detected: np.ndarray | None = None
 

@@ -38,7 +38,7 @@ from sim.world.channel import spurious_leaves
 from sim.world.devices import UnitInputs, base_unit, curfew_windows
 from sim.world.draws import DAY_S, HOUR_S
 from sim.world.full import FullRun, RfSubject, SubjectRun, run
-from sim.world.intervals import EMPTY, union
+from sim.intervals import EMPTY, union
 
 SEED = 1
 SUPPLIER = load_supplier("supplier-b")  # the noisier shipped RF channel
@@ -51,7 +51,7 @@ STRONG = replace(SUPPLIER.rf_channel, good_to_bad=0.003, bad_to_good=0.05)
 # The smoke scenario's network with ten times its loss, so resends count in the hundreds. Full
 # fidelity models loss and latency only, so the fleet's link has no duplication, reordering
 # or corruption either.
-LINK = replace(load_scenario("smoke").link, loss=0.1, duplicate=0.0, reorder=0.0, corrupt=0.0)
+LINK = replace(load_scenario("smoke").network, loss=0.1, duplicate=0.0, reorder=0.0, corrupt=0.0)
 
 SUBJECTS = 20
 DAYS = 2

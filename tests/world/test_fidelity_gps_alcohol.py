@@ -58,7 +58,7 @@ from sim.scenario import Scenario, load_scenario, load_supplier
 from sim.world.draws import DAY_S
 from sim.world.fleet import Lived, WorldStats, subject_frames
 from sim.world.full_tags import TagRun, run
-from sim.world.intervals import EMPTY
+from sim.intervals import EMPTY
 from sim.world.population import Slot, Subject, Traits, build_subject, case_of
 from sim.world.streams import Streams, Use
 from sim.world.track import M_PER_DEG
@@ -78,7 +78,7 @@ DEVICES = SUPPLIER.devices
 GPS, ALCOHOL = DEVICES.gps_tag, DEVICES.alcohol_tag
 # The smoke network with ten times its loss, so resends matter to latency and gaps; full
 # fidelity models loss and latency only, so neither fidelity duplicates, reorders or corrupts.
-LINK = replace(BASE.link, loss=0.1, duplicate=0.0, reorder=0.0, corrupt=0.0)
+LINK = replace(BASE.network, loss=0.1, duplicate=0.0, reorder=0.0, corrupt=0.0)
 # The traits' events made daily or so, so a few subject-days count them in tens: the smoke
 # scenario's rates are a few a subject-year. No mains cuts or cellular outages (full fidelity
 # has no outages).
@@ -89,7 +89,7 @@ FLEET_REPEATS = 4
 
 
 def scenario(days: int) -> Scenario:
-    return replace(BASE, days=float(days), seed=SEED, link=LINK, behaviour=BEHAVIOUR, faults=FAULTS)
+    return replace(BASE, days=float(days), seed=SEED, network=LINK, behaviour=BEHAVIOUR, faults=FAULTS)
 
 
 def wearers(slot: Slot, count: int, days: int, strap_remover: bool) -> list[Subject]:

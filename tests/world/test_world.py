@@ -50,23 +50,23 @@ BEHAVIOUR_KINDS = {TruthKind.ABSENT_IN_CURFEW, TruthKind.STRAP_TAMPERED, TruthKi
 
 
 def quiet(subjects: int = 20, days: float = 2.0, seed: int = 7, mix: DeviceMix | None = None, areas: int | None = None,
-          faults: dict[str, Any] | None = None, behaviour: dict[str, Any] | None = None, link: dict[str, Any] | None = None,
+          faults: dict[str, Any] | None = None, behaviour: dict[str, Any] | None = None, network: dict[str, Any] | None = None,
           device_faults: dict[str, Any] | None = None, zones: dict[str, Any] | None = None) -> tuple[Scenario, Supplier]:
     """``smoke`` and ``supplier-a`` with nothing going wrong: no faults, no misbehaviour, no
-    spurious leaves (a lossless RF channel), no clock drift, a link that only delays (smoke's
+    spurious leaves (a lossless RF channel), no clock drift, a network that only delays (smoke's
     lognormal latency); then the given changes on top."""
     sc, sup = SMOKE, SUPPLIER
     f = replace(sc.faults, mains_cuts_per_unit_year=0.0, outages_per_area_year=0.0, regional_outages_per_year=0.0)
     b = replace(sc.behaviour, late_returner=0.0, night_misser=0.0, strap_remover=0.0, zone_enterer=0.0, drinker=0.0,
                 non_charger=0.0)
-    lk = replace(sc.link, loss=0.0, duplicate=0.0, reorder=0.0, corrupt=0.0)
+    net = replace(sc.network, loss=0.0, duplicate=0.0, reorder=0.0, corrupt=0.0)
     df = replace(sup.faults, false_tampers_per_device_year=0.0, install_fault_share=0.0, reboots_per_device_year=0.0,
                  clock_drift_ppm_sd=0.0)
     scenario = replace(
         sc, subjects=subjects, days=days, seed=seed, devices=mix or sc.devices,
         town=replace(sc.town, areas=areas or sc.town.areas),
         zones=replace(sc.zones, **(zones or {})),
-        faults=replace(f, **(faults or {})), behaviour=replace(b, **(behaviour or {})), link=replace(lk, **(link or {})),
+        faults=replace(f, **(faults or {})), behaviour=replace(b, **(behaviour or {})), network=replace(net, **(network or {})),
     )
     supplier = replace(sup, faults=replace(df, **(device_faults or {})),
                        rf_channel=replace(sup.rf_channel, good_to_bad=0.0, loss_good=0.0))
@@ -643,7 +643,7 @@ def test_a_base_unit_reboot_is_counted_by_the_receiver() -> None:
     "window for that device."))
 def test_late_copies_from_before_a_reboot_do_not_make_another_reboot() -> None:
     run = run_quiet(mix=GPS_ONLY, subjects=10, days=2.0, seed=1, device_faults={"reboots_per_device_year": 365.25 * 2},
-                    link={"loss": 0.05, "duplicate": 0.05, "reorder": 0.05})
+                    network={"loss": 0.05, "duplicate": 0.05, "reorder": 0.05})
     records = by_device(run)
     spurious = []
     for s in run.subjects:
@@ -659,7 +659,7 @@ def test_late_copies_from_before_a_reboot_do_not_make_another_reboot() -> None:
 
 
 def test_corrupted_frames_are_rejected_by_crc_and_resent_so_no_record_is_lost() -> None:
-    run = run_quiet(subjects=20, days=1.0, link={"corrupt": 0.05})
+    run = run_quiet(subjects=20, days=1.0, network={"corrupt": 0.05})
     rx = run.centre
     assert run.stats.corrupted >= 50
     assert rx.rejected[Rejection.CRC] == rx.rejected_total == run.stats.corrupted
@@ -671,7 +671,7 @@ def test_corrupted_frames_are_rejected_by_crc_and_resent_so_no_record_is_lost() 
 
 
 def test_lost_copies_and_lost_acks_are_resent_so_no_record_is_lost() -> None:
-    run = run_quiet(subjects=20, days=1.0, link={"loss": 0.1})
+    run = run_quiet(subjects=20, days=1.0, network={"loss": 0.1})
     st = run.stats
     assert st.lost >= 100 and st.acks_lost >= 100
     assert st.frames_sent == st.messages + st.lost + st.acks_lost  # every failed attempt was resent
@@ -682,7 +682,7 @@ def test_lost_copies_and_lost_acks_are_resent_so_no_record_is_lost() -> None:
 
 
 def test_duplicated_frames_give_the_same_record_twice() -> None:
-    run = run_quiet(subjects=20, days=1.0, link={"duplicate": 0.05})
+    run = run_quiet(subjects=20, days=1.0, network={"duplicate": 0.05})
     copies: dict[tuple[int, int], list[Telemetry]] = defaultdict(list)
     for r in run.records:
         copies[(r.device, r.seq)].append(r)
@@ -695,7 +695,7 @@ def test_duplicated_frames_give_the_same_record_twice() -> None:
 
 def test_reordered_frames_arrive_after_later_ones_from_the_same_device() -> None:
     clean = run_quiet(subjects=20, days=1.0)
-    run = run_quiet(subjects=20, days=1.0, link={"reorder": 0.2})
+    run = run_quiet(subjects=20, days=1.0, network={"reorder": 0.2})
     assert overtaken(clean.records) == 0  # a clean link keeps each device's order
     assert overtaken(run.records) >= 50
     assert sorted(map(content, run.records)) == sorted(map(content, clean.records))
@@ -703,7 +703,7 @@ def test_reordered_frames_arrive_after_later_ones_from_the_same_device() -> None
 
 @pytest.mark.parametrize("median", [5.0, 20.0])
 def test_latency_matches_the_links_median(median: float) -> None:
-    run = run_quiet(subjects=40, days=1.0, link={"latency_median_s": median, "latency_sigma": 0.5})
+    run = run_quiet(subjects=40, days=1.0, network={"latency_median_s": median, "latency_sigma": 0.5})
     # Status checks go at once, one an hour: their delay is one link latency.
     delay = np.array([r.receive_time - r.event_time for r in run.records if r.kind is Kind.STATUS_CHECK])
     assert len(delay) >= 200 and np.all(delay > 0)
