@@ -5,6 +5,7 @@
   block's receiver makes records of it.
 - ``arrivals``: every copy at a block's centre in arrival order, and the wire digest.
 - ``pool``: the worker processes blocks run in.
+- ``span``: the stream's unit, the records received in six hours.
 - ``spill``: blocks' records on disk by span of receive time, read back a span at a time.
 - ``receive_order``: records from many blocks in one receive order.
 - ``world_stream``: the whole world's telemetry, streamed by span or held, with the truth.

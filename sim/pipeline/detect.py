@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from sim.detector.batch import feed_batch
 from sim.detector.engine import Detector
 from sim.detector.policy import Policy
-from sim.pipeline.spill import TelemetrySpan
+from sim.pipeline.span import TelemetrySpan
 from sim.pipeline.world_stream import WorldSummary
 
 

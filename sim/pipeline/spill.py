@@ -17,27 +17,11 @@ import numpy as np
 
 from sim.centre.receiver import ReceiverStats
 from sim.detector.batch import upload_bounds
-from sim.pipeline.block import Block, BlockJob, run_block
+from sim.pipeline.block import Block
 from sim.pipeline.receive_order import in_receive_order
-from sim.world.draws import DAY_S
+from sim.pipeline.span import SPAN_S, TelemetrySpan
 from sim.world.fleet import WorldStats
 from sim.world.population import Subject
-
-# The stream's unit of receive time. A quarter of a day keeps the main process's merge of the
-# doubled caseload (about 2M records and 4M GPS fixes a span) to about a gigabyte.
-SPAN_S = DAY_S / 4
-
-
-@dataclass(frozen=True)
-class TelemetrySpan:
-    """The records received in [start, end), as the detector's batch arrays
-    (``docs/telemetry.md``), ``order`` numbering them in receive order within the span."""
-
-    index: int
-    start: float
-    end: float
-    events: np.ndarray  # RECORD_DTYPE
-    fixes: np.ndarray  # BATCH_FIX_DTYPE
 
 
 @dataclass
@@ -53,13 +37,8 @@ class SpilledBlock:
     digests: dict[int, bytes]  # per device: every copy of its frames that reached the centre
 
 
-def run_and_spill(job: tuple[BlockJob, str]) -> SpilledBlock:
-    """Run a block and write its records into ``folder``, a pair of files a span."""
-    block_job, folder = job
-    return _spill(run_block(block_job), Path(folder))
-
-
-def _spill(block: Block, folder: Path) -> SpilledBlock:
+def spill(block: Block, folder: Path) -> SpilledBlock:
+    """Write the block's records into ``folder``, a pair of files a span; keep the rest."""
     events, fixes = block.events, block.fixes
     event_span = (events["receive_time"] // SPAN_S).astype(np.int64)
     fix_span = (fixes["receive_time"] // SPAN_S).astype(np.int64)
@@ -70,10 +49,10 @@ def _spill(block: Block, folder: Path) -> SpilledBlock:
     return SpilledBlock(block.number, block.subjects, spans, block.truth, block.stats, block.centre, block.digests)
 
 
-def merged_spans(spill: tempfile.TemporaryDirectory, blocks: int, spans: int) -> Iterator[TelemetrySpan]:
+def merged_spans(spilled: tempfile.TemporaryDirectory, blocks: int, spans: int) -> Iterator[TelemetrySpan]:
     """Each span's records from every block, in receive order; the folder is removed once read
     (or when the iterator is dropped)."""
-    folder = Path(spill.name)
+    folder = Path(spilled.name)
     try:
         for span in range(spans):
             events, fixes = [], []
@@ -83,4 +62,4 @@ def merged_spans(spill: tempfile.TemporaryDirectory, blocks: int, spans: int) ->
                     fixes.append((np.load(folder / f"{n}-{span}-fixes.npy"), n))
             yield TelemetrySpan(span, span * SPAN_S, (span + 1) * SPAN_S, *in_receive_order(events, fixes))
     finally:
-        spill.cleanup()
+        spilled.cleanup()

@@ -4,8 +4,8 @@
 (``sim.pipeline.block``), runs them in as many worker processes as asked,
 sets each block's records aside on disk by span (``sim.pipeline.spill``),
 and yields each span's records from every block merged in receive order;
-``simulate`` holds the whole run in memory, for runs of a few thousand
-subject-days. Either way the records are the same, bit for bit, however the
+``simulate`` takes every span in and holds the run, for runs of a few
+thousand subject-days. Either way the records are the same, bit for bit, however the
 subjects were split.
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -21,9 +22,10 @@ from sim.centre.receiver import ReceiverStats
 from sim.detector.cases import Case
 from sim.detector.telemetry import Telemetry, from_batch
 from sim.pipeline.arrivals import wire_digest
-from sim.pipeline.block import block_jobs
+from sim.pipeline.block import BlockJob, block_jobs, run_block
 from sim.pipeline.pool import map_in_order
-from sim.pipeline.spill import SpilledBlock, TelemetrySpan, merged_spans, run_and_spill
+from sim.pipeline.span import TelemetrySpan
+from sim.pipeline.spill import SpilledBlock, merged_spans, spill
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world.draws import DAY_S
 from sim.world.fleet import WorldStats
@@ -57,16 +59,16 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
     receive time at a time. ``progress`` is told the share of blocks done; memory holds one
     block per worker and one span."""
     supplier = supplier or load_supplier(scenario.supplier)
-    spill = tempfile.TemporaryDirectory(prefix="tagsim-world-")
-    jobs = [(job, spill.name) for job in block_jobs(scenario, supplier)]
+    folder = tempfile.TemporaryDirectory(prefix="tagsim-world-")
+    jobs = [(job, folder.name) for job in block_jobs(scenario, supplier)]
     blocks: list[SpilledBlock] = []
     try:
-        for block in map_in_order(run_and_spill, jobs, workers):
+        for block in map_in_order(_run_and_spill, jobs, workers):
             blocks.append(block)
             if progress is not None:
                 progress(len(blocks) / len(jobs))
     except BaseException:
-        spill.cleanup()
+        folder.cleanup()
         raise
     subjects = [s for b in blocks for s in b.subjects]
     summary = WorldSummary(
@@ -75,15 +77,22 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
         np.concatenate([b.truth for b in blocks]),
         _sum_stats(blocks), _sum_centre(blocks), wire_digest({d: h for b in blocks for d, h in b.digests.items()}),
         scenario.days * DAY_S, 1 + max((span for b in blocks for span in b.spans), default=0))
-    return summary, merged_spans(spill, len(blocks), summary.spans)
+    return summary, merged_spans(folder, len(blocks), summary.spans)
 
 
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
              workers: int = 1) -> WorldRun:
-    """``simulate_stream`` with every span's records taken in, in receive order, as ``Telemetry``."""
+    """``simulate_stream`` with every span's records taken in, in receive order, as ``Telemetry``
+    (the blocks still pass through the temporary spill folder on the way)."""
     summary, spans = simulate_stream(scenario, supplier, progress, workers)
     records = [record for span in spans for record in from_batch(span.events, span.fixes)]
     return WorldRun(**vars(summary), records=records)
+
+
+def _run_and_spill(job: tuple[BlockJob, str]) -> SpilledBlock:
+    """A worker's unit of work: run a block and set its records aside in the folder named."""
+    block_job, folder = job
+    return spill(run_block(block_job), Path(folder))
 
 
 def _sum_stats(blocks: list[SpilledBlock]) -> WorldStats:
