@@ -103,7 +103,9 @@ class DeviceSession:
         self.link.write(data)
 
     def ack(self, seq: int) -> None:
-        """Ack the device's frames up to ``seq`` by hand, whatever has arrived."""
+        """Ack the device's frames up to ``seq`` by hand, whatever has arrived. Before any frame
+        has come, the device is unknown: the ack goes out, but ``acked_upto`` stays None and
+        auto-acks start from the first frame's own number."""
         if self.device_id is not None:
             self._acks.cover(self.device_id, seq)
         self.send_raw(encode_frame(Frame(self._target(), 0, self._now_ms(), Ack(seq))))

@@ -6,19 +6,19 @@ import re
 
 import pytest
 
+from firmware_stubs.wiring import Assembly
 from sim.cli import main
 from sim.realtime import serving_machine
 
-from centre.test_live import UNIT, severed_unit
-
 
 @pytest.mark.pty
-def test_listen_prints_each_alert_as_it_happens_and_a_summary(capsys: pytest.CaptureFixture[str]) -> None:
-    with serving_machine(severed_unit(), "base-unit") as path:
-        assert main(["listen", path, "--kind", "base-unit", "--device-id", str(UNIT), "--policy", "naive",
+def test_listen_prints_each_alert_as_it_happens_and_a_summary(capsys: pytest.CaptureFixture[str], severed_unit: Assembly) -> None:
+    unit = severed_unit.device.device_id
+    with serving_machine(severed_unit, "base-unit") as path:
+        assert main(["listen", path, "--kind", "base-unit", "--device-id", str(unit), "--policy", "naive",
                      "--for", "2"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert any(re.fullmatch(rf"[0-9.]+ naive: raised alert \d+ strap-tamper \(breach\) device {UNIT}", line)
+    assert any(re.fullmatch(rf"[0-9.]+ naive: raised alert \d+ strap-tamper \(breach\) device {unit}", line)
                for line in out), out
     summary = out[-1]
     assert summary.startswith("listened 2 s: ") and "alerts: naive 1" in summary

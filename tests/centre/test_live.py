@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable
 
-import numpy as np
 import pytest
 
-from firmware_stubs.kinds import UnknownKind, build_standalone
-from firmware_stubs.protocol import TagFlags
+from firmware_stubs.kinds import UnknownKind
 from firmware_stubs.wiring import Assembly
 from sim.centre.live import listen, listen_on_port, port_case
 from sim.detector.alerts import AlertKind, AlertUpdate
@@ -18,25 +15,12 @@ from sim.detector.cases import CaseBook, DeviceKind
 from sim.detector.telemetry import Kind
 from sim.links import LinkError, SerialLink
 from sim.policies import load_policy
-from sim.realtime import serving_machine, set_unix_clock
+from sim.realtime import serving_machine
 from sim.scenario import default_device_params
 
 UNIT = 40
 # Centre seconds per wall second: the standard policy's ten-minute tamper hold in under a second.
 SPEEDUP = 1000.0
-
-
-def severed_unit() -> Assembly:
-    """A standalone base unit whose tag beacons five times a second, its strap already cut."""
-    params = default_device_params()
-    params = dataclasses.replace(params, rf_tag=dataclasses.replace(params.rf_tag, beacon_interval_min_s=0.2,
-                                                                    beacon_interval_max_s=0.3))
-    now = time.monotonic()
-    machine = build_standalone("base-unit", UNIT, now, params, np.random.default_rng(0))
-    assert isinstance(machine, Assembly)
-    set_unix_clock(machine, now)
-    machine.peers[0].set_condition(now, TagFlags.STRAP_SEVERED, True)  # type: ignore[attr-defined]
-    return machine
 
 
 def fast_clock() -> Callable[[], float]:
@@ -45,22 +29,23 @@ def fast_clock() -> Callable[[], float]:
 
 
 @pytest.mark.pty
-def test_a_cut_strap_on_a_port_is_acked_recorded_and_alerted_by_every_policy() -> None:
+def test_a_cut_strap_on_a_port_is_acked_recorded_and_alerted_by_every_policy(severed_unit: Assembly) -> None:
     """The unit's STRAP_TAMPER goes through the receiver (acked back down the line, so the
     unit's queue empties) to each policy: naive alerts at once; standard holds it for its
     confirmation from the tamper's event time, which the injected clock runs through while the
     line is silent."""
-    machine = severed_unit()
+    machine = severed_unit
+    unit = machine.device.device_id
     policies = [load_policy("naive"), load_policy("standard")]
     clock = fast_clock()
     updates: list[tuple[str, AlertUpdate]] = []
-    case = port_case("base-unit", UNIT, clock())
+    case = port_case("base-unit", unit, clock())
     with serving_machine(machine, "base-unit") as path, SerialLink(path) as link:
         heard = listen(link, CaseBook([case]), policies, 3 * policies[1].tamper_confirm_s, clock,
                        on_update=lambda name, update: updates.append((name, update)))
 
     tampers = [r for r in heard.records if r.kind is Kind.STRAP_TAMPER]
-    assert tampers and tampers[0].device == UNIT
+    assert tampers and tampers[0].device == unit
     assert heard.stats.acks_sent >= 1 and len(machine.device.queue) == 0  # type: ignore[attr-defined]
     raised = {name: [a for a in alerts if a.kind is AlertKind.STRAP_TAMPER and a.raised_at is not None]
               for name, alerts in heard.alerts.items()}
