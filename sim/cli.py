@@ -201,13 +201,16 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         _writable_folder(out)
         with _progress(scenario) as progress:
             result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress)
+        started = time.perf_counter()
         written = write_outputs(result, out)
+        outputs_s = time.perf_counter() - started
         print(format_scorecard(written))
         print()
         print(format_incidents(written))
         print()
         print(format_calibration(written))
         print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
+        print(_stage_times(result.wall_s, {name: p.wall_s for name, p in result.policies.items()}, outputs_s))
         return 0
 
     parser.set_defaults(run=run)
@@ -339,6 +342,13 @@ def main(argv: list[str] | None = None) -> int:
         return _error(exc, USAGE_ERROR)
     except (LinkError, ParamsError, CliError) as exc:
         return _error(exc, 1)
+
+
+def _stage_times(wall_s: dict[str, float], detect_s: dict[str, float], outputs_s: float) -> str:
+    """The run's wall time by stage, as one line."""
+    policies = ", ".join(f"{name} {t:.1f} s" for name, t in detect_s.items())
+    return (f"wall time: world {wall_s['world']:.1f} s, detection {wall_s['detection']:.1f} s ({policies}), "
+            f"scoring {wall_s['score']:.1f} s, outputs {outputs_s:.1f} s; {wall_s['total'] + outputs_s:.1f} s in all")
 
 
 def _policies(names: list[str] | None) -> list[Policy]:

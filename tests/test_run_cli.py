@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -36,7 +37,12 @@ def test_a_run_prints_the_scorecard_for_both_default_policies_and_their_ratio(ru
     assert any(line.lstrip().startswith("standard") for line in lines)
     assert any("standard/reference" in line for line in lines)
     assert any("incidents" in line for line in lines)  # the incident table's header
-    assert f"to {out}" in lines[-1]
+    assert f"to {out}" in lines[-2]
+    stages = re.fullmatch(r"wall time: world ([0-9.]+) s, detection ([0-9.]+) s \(reference ([0-9.]+) s, standard ([0-9.]+) s\), "
+                          r"scoring ([0-9.]+) s, outputs ([0-9.]+) s; ([0-9.]+) s in all", lines[-1])
+    assert stages, lines[-1]
+    world, detection, _, _, scoring, outputs, total = (float(x) for x in stages.groups())
+    assert world > 0 and detection > 0 and total == pytest.approx(world + detection + scoring + outputs, abs=0.35)
 
 
 def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(run_folder: tuple[Path, str]) -> None:
@@ -107,6 +113,18 @@ def test_the_same_seed_gives_the_same_results(run_folder: tuple[Path, str], tmp_
     first, again = (json.loads((folder / "results.json").read_text()) for folder in (out, tmp_path))
     assert first["policies"] == again["policies"] and first["world"] == again["world"]
     assert (out / "alerts.csv").read_bytes() == (tmp_path / "alerts.csv").read_bytes()
+    assert set(first["run"]["wall_s"]) == {"world", "detection", "detect", "score", "total"}
+
+
+def test_two_workers_give_the_results_of_one(run_folder: tuple[Path, str], tmp_path: Path) -> None:
+    # The world's blocks and the policies' detectors then share two processes.
+    out, _ = run_folder
+    assert main(["run", *SMALL, "--workers", "2", "--out", str(tmp_path)]) == 0  # the last --workers counts
+    first, again = (json.loads((folder / "results.json").read_text()) for folder in (out, tmp_path))
+    assert again["run"]["workers"] == 2
+    assert first["policies"] == again["policies"] and first["world"] == again["world"]
+    for name in ("alerts.csv", "truth.csv"):
+        assert (out / name).read_bytes() == (tmp_path / name).read_bytes()
 
 
 @pytest.mark.parametrize(

@@ -49,17 +49,39 @@ def spill(block: Block, folder: Path) -> SpilledBlock:
     return SpilledBlock(block.number, block.subjects, spans, block.truth, block.stats, block.centre, block.digests)
 
 
-def merged_spans(spilled: tempfile.TemporaryDirectory, blocks: int, spans: int) -> Iterator[TelemetrySpan]:
-    """Each span's records from every block, in receive order; the folder is removed once read
-    (or when the iterator is dropped)."""
-    folder = Path(spilled.name)
-    try:
-        for span in range(spans):
+@dataclass(frozen=True)
+class SpanFiles:
+    """Where the blocks' records were set aside: enough for any process to read the spans back."""
+
+    folder: str
+    blocks: int
+    spans: int
+
+    def read(self) -> Iterator[TelemetrySpan]:
+        """Each span's records from every block, in receive order."""
+        folder = Path(self.folder)
+        for span in range(self.spans):
             events, fixes = [], []
-            for n in range(blocks):
+            for n in range(self.blocks):
                 if (folder / f"{n}-{span}-events.npy").exists():
                     events.append((np.load(folder / f"{n}-{span}-events.npy"), n))
                     fixes.append((np.load(folder / f"{n}-{span}-fixes.npy"), n))
             yield TelemetrySpan(span, span * SPAN_S, (span + 1) * SPAN_S, *in_receive_order(events, fixes))
-    finally:
-        spilled.cleanup()
+
+
+class SpanStream:
+    """The spans, read back once in order by iterating (the folder is removed at the end, or when
+    the iteration is dropped); a consumer in other processes reads ``files`` and calls ``close``."""
+
+    def __init__(self, spilled: tempfile.TemporaryDirectory, blocks: int, spans: int) -> None:
+        self.files = SpanFiles(spilled.name, blocks, spans)
+        self._spilled = spilled
+
+    def __iter__(self) -> Iterator[TelemetrySpan]:
+        try:
+            yield from self.files.read()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self._spilled.cleanup()

@@ -12,7 +12,7 @@ subjects were split.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +24,7 @@ from sim.detector.telemetry import Telemetry, from_batch
 from sim.pipeline.arrivals import wire_digest
 from sim.pipeline.block import BlockJob, block_jobs, run_block
 from sim.pipeline.pool import map_in_order
-from sim.pipeline.span import TelemetrySpan
-from sim.pipeline.spill import SpilledBlock, merged_spans, spill
+from sim.pipeline.spill import SpanStream, SpilledBlock, spill
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world.draws import DAY_S
 from sim.world.fleet import WorldStats
@@ -54,7 +53,7 @@ class WorldRun(WorldSummary):
 
 
 def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
-                    workers: int = 1) -> tuple[WorldSummary, Iterator[TelemetrySpan]]:
+                    workers: int = 1) -> tuple[WorldSummary, SpanStream]:
     """Run ``scenario`` at fleet fidelity for a consumer that takes its telemetry a span of
     receive time at a time. ``progress`` is told the share of blocks done; memory holds one
     block per worker and one span."""
@@ -77,7 +76,7 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
         np.concatenate([b.truth for b in blocks]),
         _sum_stats(blocks), _sum_centre(blocks), wire_digest({d: h for b in blocks for d, h in b.digests.items()}),
         scenario.days * DAY_S, 1 + max((span for b in blocks for span in b.spans), default=0))
-    return summary, merged_spans(folder, len(blocks), summary.spans)
+    return summary, SpanStream(folder, len(blocks), summary.spans)
 
 
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,

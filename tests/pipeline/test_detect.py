@@ -1,7 +1,12 @@
 """The pipeline's detection (``sim.pipeline.detect``): spans fed to each policy's detector give
-the alerts a detector fed every record one by one gives."""
+the alerts a detector fed every record one by one gives, and policies detected side by side in
+worker processes give the same alerts as in one."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from sim.detector.engine import Detector
 from sim.pipeline import block
@@ -11,28 +16,44 @@ from sim.policies import load_policy
 from sim.scenario import load_scenario
 
 SCENARIO = load_scenario("smoke").with_changes(subjects=60, days=2.0, seed=5)
+POLICIES = [load_policy("naive"), load_policy("reference"), load_policy("standard")]
 
 
-def alert_rows(detector: Detector) -> list[tuple]:
-    return [(a.id, a.subject, a.device, a.kind, a.category, a.event_time, a.raised_at, a.closed_at, a.count, a.cause)
-            for a in detector.alerts]
+def alert_rows(alerts: list) -> list[tuple]:
+    return [(a.id, a.subject, a.device, a.kind, a.category, a.event_time, a.raised_at, a.closed_at, a.count, str(a.cause))
+            for a in alerts]
 
 
-def test_spans_give_every_policy_the_alerts_of_feeding_records_one_by_one(monkeypatch) -> None:
+@pytest.fixture
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(block, "BLOCK_SUBJECTS", 20)  # three blocks meeting in receive order
-    policies = [load_policy("naive"), load_policy("standard")]
+
+
+def test_spans_give_every_policy_the_alerts_of_feeding_records_one_by_one(small_blocks: None) -> None:
     world, spans = simulate_stream(SCENARIO)
     seen = []
-    detectors, wall_s = detect(world, spans, policies, progress=lambda done, whole: seen.append((done, whole)))
-    assert set(detectors) == set(wall_s) == {"naive", "standard"}
+    detected = detect(world, spans, POLICIES, progress=lambda done, whole: seen.append((done, whole)))
+    assert list(detected) == ["naive", "reference", "standard"]
     assert seen and seen[-1] == (world.end, world.end) and [d for d, _ in seen] == sorted(d for d, _ in seen)
 
     whole = simulate(SCENARIO)
-    for policy in policies:
+    for policy in POLICIES:
         one_by_one = Detector(policy, whole.cases, start=0.0)
         one_by_one.feed(r for r in whole.records if r.receive_time < whole.end)
         one_by_one.advance(whole.end)
-        got = detectors[policy.name]
-        assert len(got.alerts) > 0
-        assert alert_rows(got) == alert_rows(one_by_one), policy.name
-        assert got.now == one_by_one.now == world.end
+        got = detected[policy.name]
+        assert len(got.alerts) > 0 and got.stats.records == one_by_one.stats.records
+        assert alert_rows(got.alerts) == alert_rows(one_by_one.alerts), policy.name
+        assert got.now == one_by_one.now == world.end and got.wall_s > 0
+
+
+def test_policies_side_by_side_in_worker_processes_give_the_same_alerts(small_blocks: None) -> None:
+    world, spans = simulate_stream(SCENARIO)
+    alone = detect(world, spans, POLICIES)
+    world, spans = simulate_stream(SCENARIO, workers=2)
+    side_by_side = detect(world, spans, POLICIES, workers=2)
+    assert list(side_by_side) == list(alone)
+    for name in alone:
+        assert alert_rows(side_by_side[name].alerts) == alert_rows(alone[name].alerts), name
+        assert side_by_side[name].stats == alone[name].stats
+    assert not Path(spans.files.folder).exists()  # the stream's folder is removed once every group is done

@@ -3,6 +3,8 @@ and truth as one run in memory, bit for bit."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -54,9 +56,18 @@ def test_streamed_spans_hold_the_same_records_in_receive_order(whole: world.Worl
 
 
 def test_the_spill_folder_is_gone_once_the_days_are_read(small_blocks: None) -> None:
-    _, spans = world.simulate_stream(SCENARIO.with_changes(subjects=30, days=1.0))
+    _, stream = world.simulate_stream(SCENARIO.with_changes(subjects=30, days=1.0))
+    folder = Path(stream.files.folder)
+    spans = iter(stream)
     first = next(spans)
-    folder = spans.gi_frame.f_locals["folder"]
     assert folder.exists() and first.index == 0
     list(spans)
     assert not folder.exists()
+
+
+def test_the_spill_folder_is_gone_when_reading_stops_early(small_blocks: None) -> None:
+    _, stream = world.simulate_stream(SCENARIO.with_changes(subjects=30, days=1.0))
+    spans = iter(stream)
+    next(spans)
+    spans.close()  # as when a consumer fails part way
+    assert not Path(stream.files.folder).exists()
