@@ -2,12 +2,15 @@
 
 The suites here are a tiny stand-in for the checkout's: one benchmark that
 sleeps, so its minimum time is steady even on a busy machine, and grows by
-the factor in TAGSIM_TEST_SLOWDOWN (a "slower build").
+the factor in TAGSIM_TEST_SLOWDOWN (a "slower build"). It has no same-run
+reference, so it is judged by minimum time; the judging by ratio to a
+reference is tested on hand-made JSON, as pytest-benchmark writes it.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -82,10 +85,11 @@ def test_compare_with_a_three_times_slower_build_fails_and_says_so(saved, tmp_pa
     assert status != 0
     captured = capsys.readouterr()
     assert captured.err.rstrip("\n").splitlines()[-1] == (
-        "tagsim: bench: a figure regressed by more than 20% against base"
+        "tagsim: bench: 1 regressed by more than 20% against base: benchmarks/test_bench_tiny.py::test_sleep"
     )
-    # The regression is reported in words; pytest-benchmark's own traceback for it is not relayed.
     assert "Traceback" not in captured.err
+    row = next(line for line in captured.out.splitlines() if line.startswith("benchmarks/test_bench_tiny.py::test_sleep"))
+    assert "min time (no reference)" in row and "REGRESSED" in row
     assert f"wrote the results to {json_path}" in captured.out  # the slow figures are still there to read
 
 
@@ -129,3 +133,129 @@ def test_a_k_that_matches_nothing_is_a_clear_line(tmp_path, monkeypatch, capsys)
 def test_a_negative_margin_is_a_usage_error(capsys):
     assert main(["bench", "--margin", "-5"]) == 2
     assert "-5 is negative" in capsys.readouterr().err
+
+
+# The comparison itself, on runs as pytest-benchmark's JSON holds them.
+
+
+def bench_json(*benchmarks: tuple[str, float, float | None]) -> dict:
+    """A run of (fullname, minimum time, ratio to its reference or None for none recorded)."""
+    rows = []
+    for name, minimum, ratio in benchmarks:
+        extra = {} if ratio is None else {"ratio_to_reference": ratio, "reference_s": minimum * ratio}
+        rows.append({"name": name.split("::")[-1], "fullname": name, "extra_info": extra,
+                     "stats": {"min": minimum, "mean": minimum * 1.1}})
+    return {"machine_info": {}, "benchmarks": rows}
+
+
+SAVED = bench_json(("b.py::test_decode", 1.0, 0.20), ("b.py::test_run", 40.0, 0.05), ("b.py::test_plain", 2.0, None))
+
+
+def by_name(comparisons: list[sim.bench.Comparison]) -> dict[str, sim.bench.Comparison]:
+    return {c.benchmark: c for c in comparisons}
+
+
+def test_a_busy_machine_slows_the_reference_too_and_passes():
+    # Everything 44% slower in absolute time (the reference with it): the ratios hold.
+    now = bench_json(("b.py::test_decode", 1.44, 0.19), ("b.py::test_run", 57.6, 0.05), ("b.py::test_plain", 2.1, None))
+    result = by_name(sim.bench.compare_runs(SAVED, now, 20))
+    assert not any(c.regressed for c in result.values())
+    decode = result["b.py::test_decode"]
+    assert decode.basis == sim.bench.RATIO and (decode.saved, decode.now) == (0.20, 0.19)
+    assert decode.slowdown == pytest.approx(0.20 / 0.19 - 1)
+
+
+def test_a_slowed_build_regresses_on_its_ratio_though_its_time_did_not_move():
+    # A quiet machine hides a 50% slower decoder in absolute time; the same-run reference does not.
+    now = bench_json(("b.py::test_decode", 1.0, 0.10), ("b.py::test_run", 40.0, 0.05), ("b.py::test_plain", 2.0, None))
+    result = by_name(sim.bench.compare_runs(SAVED, now, 20))
+    assert result["b.py::test_decode"].regressed
+    assert result["b.py::test_decode"].slowdown == pytest.approx(1.0)
+    assert not result["b.py::test_run"].regressed and not result["b.py::test_plain"].regressed
+
+
+def test_the_margin_is_the_slowdown_that_fails():
+    just_inside = bench_json(("b.py::test_decode", 1.0, 0.20 / 1.19))
+    just_over = bench_json(("b.py::test_decode", 1.0, 0.20 / 1.21))
+    assert not sim.bench.compare_runs(SAVED, just_inside, 20)[0].regressed
+    assert sim.bench.compare_runs(SAVED, just_over, 20)[0].regressed
+    assert not sim.bench.compare_runs(SAVED, just_over, 25)[0].regressed
+
+
+def test_without_a_reference_on_both_sides_the_minimum_time_is_judged():
+    now = bench_json(("b.py::test_plain", 2.5, None), ("b.py::test_decode", 1.3, None))  # decode lost its reference
+    result = by_name(sim.bench.compare_runs(SAVED, now, 20))
+    for name, slowdown in (("b.py::test_plain", 0.25), ("b.py::test_decode", 0.30)):
+        assert result[name].basis == sim.bench.MIN_TIME
+        assert result[name].slowdown == pytest.approx(slowdown)
+        assert result[name].regressed
+
+
+def test_a_benchmark_new_since_the_saved_run_is_listed_and_not_judged():
+    now = bench_json(("b.py::test_new", 9.0, 0.01))
+    (only,) = sim.bench.compare_runs(SAVED, now, 20)
+    assert (only.benchmark, only.basis, only.regressed) == ("b.py::test_new", sim.bench.NEW, False)
+
+
+def test_the_table_names_each_benchmarks_basis_and_verdict():
+    now = bench_json(("b.py::test_decode", 1.0, 0.10), ("b.py::test_plain", 2.0, None), ("b.py::test_new", 1.0, None))
+    lines = sim.bench.comparison_table(sim.bench.compare_runs(SAVED, now, 20), 20).splitlines()
+    assert lines[0].split() == ["benchmark", "basis", "saved", "this", "run", "slowdown", "verdict"]
+    decode, plain, new = lines[1:]
+    assert decode.split()[0] == "b.py::test_decode" and "ratio to reference" in decode
+    assert "0.2" in decode and "0.1" in decode and "+100.0%" in decode and decode.endswith("REGRESSED (over 20%)")
+    assert "min time (no reference)" in plain and "2 s" in plain and "+0.0%" in plain and plain.endswith("ok")
+    assert "not in the saved run" in new and new.endswith("not compared")
+
+
+@pytest.fixture
+def compare_against_base(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[dict], int]:
+    """``tagsim bench --compare base`` in a checkout with SAVED stored as run `base`, pytest
+    replaced by a writer of the run given (the run the test pretends was measured); the
+    JSON goes to now.json in the test's folder."""
+    from pytest_benchmark.utils import get_machine_id
+
+    benchmarks = make_checkout(tmp_path / "checkout")
+    machine = sim.bench.storage_dir(benchmarks) / get_machine_id()
+    machine.mkdir(parents=True)
+    (machine / "0001_base.json").write_text(json.dumps(SAVED))
+
+    def compare(run: dict) -> int:
+        def fake_pytest(command: list[str], cwd: Path) -> int:
+            (json_arg,) = [a for a in command if a.startswith("--benchmark-json=")]
+            Path(json_arg.split("=", 1)[1]).write_text(json.dumps(run))
+            return 0
+
+        monkeypatch.setattr(sim.bench, "_run", fake_pytest)
+        return main(["bench", "--benchmarks", str(benchmarks), "--compare", "base", "--json", str(tmp_path / "now.json")])
+
+    return compare
+
+
+def test_compare_passes_a_clean_build_on_a_busy_machine(compare_against_base, capsys):
+    busy = bench_json(("b.py::test_decode", 1.4, 0.21), ("b.py::test_run", 55.0, 0.048), ("b.py::test_plain", 2.2, None))
+    assert compare_against_base(busy) == 0
+    captured = capsys.readouterr()
+    assert "regressed" not in captured.err
+    table = captured.out[captured.out.index("benchmark "):]
+    assert len(table.splitlines()) == 4 and table.count(" ok") == 3
+
+
+def test_compare_fails_a_slowed_build_and_names_it(compare_against_base, tmp_path, capsys):
+    slowed = bench_json(("b.py::test_decode", 1.0, 0.20), ("b.py::test_run", 40.0, 0.03), ("b.py::test_plain", 2.0, None))
+    assert compare_against_base(slowed) == sim.bench.REGRESSED
+    captured = capsys.readouterr()
+    assert captured.err.rstrip("\n").splitlines()[-1] == (
+        "tagsim: bench: 1 regressed by more than 20% against base: b.py::test_run"
+    )
+    row = next(line for line in captured.out.splitlines() if line.startswith("b.py::test_run"))
+    assert "+66.7%" in row and "REGRESSED" in row
+    assert json.loads((tmp_path / "now.json").read_text()) == slowed  # the absolute times stay in the JSON
+
+
+def test_an_unreadable_saved_run_is_one_line(compare_against_base, tmp_path, capsys):
+    (saved,) = (tmp_path / "checkout" / ".benchmarks").glob("*/0001_base.json")
+    saved.write_text("{not json")
+    assert compare_against_base(SAVED) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"tagsim: error: cannot read the saved benchmark run {saved}")
