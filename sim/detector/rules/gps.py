@@ -32,6 +32,10 @@ from sim.detector.state import DeviceState
 from sim.detector.telemetry import GPS_AT_REST, GPS_BATTERY_LOW, GPS_CHARGING, GPS_NO_FIX, GPS_STRAP_OPEN, Telemetry
 from sim.detector.zones import Verdicts, ZoneArrays, in_curfew, judge
 
+# What a status can report that opens a condition, and the alerts such conditions keep open.
+_STATUS_CONDITIONS = GPS_BATTERY_LOW | GPS_STRAP_OPEN | GPS_NO_FIX
+_STATUS_KINDS = (AlertKind.GPS_BATTERY_LOW, AlertKind.GPS_STRAP, AlertKind.NO_FIX)
+
 
 @dataclass(slots=True)
 class _Run:
@@ -270,9 +274,20 @@ class GpsRule:
             return  # older than the state already known: it cannot open or close a condition now
         self._newest_status[dev] = r.event_time
         device.battery_low = bool(flags & GPS_BATTERY_LOW)
+        if not flags & _STATUS_CONDITIONS and dev not in self._no_fix_since and not self._status_alert_kept(subject, dev):
+            return  # nothing reported and nothing open to close: most statuses, so they are let go here
         self._condition(device, r, AlertKind.GPS_BATTERY_LOW, bool(flags & GPS_BATTERY_LOW), Category.EQUIPMENT, Severity.LOW, f"battery {r.value:.0f}%")
         self._strap(device, r, bool(flags & GPS_STRAP_OPEN))
         self._no_fix(device, r, bool(flags & GPS_NO_FIX) and not flags & GPS_AT_REST)
+
+    def _status_alert_kept(self, subject: int, dev: int) -> bool:
+        """Whether any alert a status can close is open or held for the device."""
+        open_, held = self.ctx.book.open, self.ctx.book.held
+        for kind in _STATUS_KINDS:
+            key = (subject, kind, dev)
+            if key in open_ or key in held:
+                return True
+        return False
 
     def _no_fix(self, device: DeviceState, r: Telemetry, moving_blind: bool) -> None:
         """No fix while moving for the go-outside time and its grace is a breach."""
