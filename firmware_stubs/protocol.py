@@ -725,7 +725,7 @@ class StreamDecoder:
             try:
                 frame = decode_raw(chunk[1:-1])
             except FrameError as exc:
-                self._reject(exc.reason, chunk[1:-1])
+                self.reject(exc.reason, chunk[1:-1])
                 return []
             self.stats.frames += 1
             return [frame]
@@ -740,17 +740,30 @@ class StreamDecoder:
                 try:
                     frames.append(decode_raw(part))
                 except FrameError as exc:
-                    self._reject(exc.reason, part)
+                    self.reject(exc.reason, part)
         self.stats.frames += len(frames)
         if self._discarding:
             self._pending = b""
         elif len(self._pending) > MAX_ENCODED_SIZE:
-            self._reject(Rejection.OVERSIZE, self._pending[:64])
+            self.reject(Rejection.OVERSIZE, self._pending[:64])
             self._pending = b""
             self._discarding = True
         return frames
 
-    def _reject(self, reason: Rejection, raw: bytes) -> None:
+    @property
+    def at_frame_boundary(self) -> bool:
+        """Nothing of a frame is held back: a chunk that is one whole frame is that frame alone."""
+        return not self._pending
+
+    def count_whole(self, chunk_bytes: int, frames: int) -> None:
+        """Take in whole-frame chunks decoded elsewhere (``batch_codec``, at a frame boundary), as
+        ``feed_raw`` would have: their bytes and good frames counted, and any oversize run over."""
+        self.stats.bytes += chunk_bytes
+        self.stats.frames += frames
+        self._discarding = False
+
+    def reject(self, reason: Rejection, raw: bytes) -> None:
+        """Count and keep a frame set aside, here or by a batch decoder for this stream."""
         self.stats.rejected[reason] += 1
         self.stats.rejected_total += 1
         self.recent_rejects.append((reason, raw))

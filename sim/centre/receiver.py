@@ -28,10 +28,12 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import NamedTuple
 
 import numpy as np
 
+from firmware_stubs.batch_codec import FrameBatch, decode_frames
 from firmware_stubs.protocol import (
     WIRE_FIX_DTYPE,
     Frame,
@@ -54,6 +56,7 @@ SET_ASIDE_KEEP = 64
 _STORED = frozenset((MessageType.BASE_UNIT_EVENT, MessageType.GPS_FIX_BATCH, MessageType.GPS_STATUS,
                      MessageType.ALCOHOL_READING))
 _FOR_CENTRE = _STORED | {MessageType.ACK}
+_FOR_CENTRE_TYPES = np.array(sorted(_FOR_CENTRE), np.uint8)
 
 
 @dataclass
@@ -102,27 +105,48 @@ class Receiver:
         self._rejections_counted: dict[Hashable, Counter[Rejection]] = {}  # per link, of its decoder's tally
 
     def receive(self, link: Hashable, data: bytes, now: float) -> list[Telemetry]:
-        """Records for the frames completed by ``data`` on ``link``, received at ``now`` (seconds)."""
-        return from_batch(*self.receive_batch((link,), (data,), (now,)))
+        """Records for the frames completed by ``data`` on ``link``, received at ``now`` (seconds).
+        Frame by frame: the reference ``receive_batch`` is held to."""
+        records = _Records()
+        self._take_chunk(link, data, now, records)
+        self.stats.records += len(records)
+        return from_batch(*records.arrays())
 
     def receive_batch(self, links: Sequence[Hashable], chunks: Sequence[bytes],
                       nows: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
         """``receive`` for each (link, chunk, now) in turn, its records as the detector's batch
         arrays (``docs/telemetry.md``): what ``to_batch`` makes of every record ``receive``
-        would have returned, ``order`` numbering them from 0 in this call."""
+        would have returned, ``order`` numbering them from 0 in this call.
+
+        Chunks that are each one whole frame on a link at a frame boundary (all a fleet's
+        links deliver) are decoded together (``firmware_stubs.batch_codec``); any other chunk,
+        and a frame only ``decode_raw`` reads, goes through ``receive``'s path in its turn."""
+        if not len(links) == len(chunks) == len(nows):
+            raise ValueError(f"{len(links)} links, {len(chunks)} chunks, {len(nows)} receive times")
         records = _Records()
-        decoders = self._decoders
-        for link, chunk, now in zip(links, chunks, nows, strict=True):
-            decoder = decoders.get(link)
-            if decoder is None:
-                decoder = decoders[link] = StreamDecoder()
-            rejected_before = decoder.stats.rejected_total
-            frames = decoder.feed_raw(chunk)
-            if decoder.stats.rejected_total != rejected_before:
-                self._take_rejections(link, decoder, decoder.stats.rejected_total - rejected_before)
-            self.stats.frames += len(frames)
-            for frame in frames:
-                self._on_frame(link, frame, now, records)
+        batch = decode_frames(list(chunks))
+        columns = _RecordColumns.of(batch)
+        held = {link for link in set(links) if (d := self._decoders.get(link)) is not None and not d.at_frame_boundary}
+        one_by_one = sorted(set(np.flatnonzero(~batch.whole).tolist()) | set(batch.others)) + [len(chunks)]
+        i, k = 0, 0
+        while i < len(chunks):
+            if one_by_one[k] < i:
+                k += 1
+                continue
+            link = links[i]
+            if one_by_one[k] == i or link in held:
+                self._take_chunk(link, chunks[i], nows[i], records)
+                if self._decoders[link].at_frame_boundary:
+                    held.discard(link)
+                else:
+                    held.add(link)
+                i += 1
+                continue
+            stop = one_by_one[k]
+            if held:
+                stop = next((j for j in range(i, stop) if links[j] in held), stop)
+            self._take_whole(batch, columns, i, stop, links, chunks, nows, records)
+            i = stop
         self.stats.records += len(records)
         return records.arrays()
 
@@ -136,6 +160,94 @@ class Receiver:
         return out
 
     # --- internals -----------------------------------------------------------------
+
+    def _take_chunk(self, link: Hashable, chunk: bytes, now: float, records: _Records) -> None:
+        """One chunk through its link's stream decoder, and each frame it completes."""
+        decoder = self._decoders.get(link)
+        if decoder is None:
+            decoder = self._decoders[link] = StreamDecoder()
+        rejected_before = decoder.stats.rejected_total
+        frames = decoder.feed_raw(chunk)
+        if decoder.stats.rejected_total != rejected_before:
+            self._take_rejections(link, decoder, decoder.stats.rejected_total - rejected_before)
+        self.stats.frames += len(frames)
+        for frame in frames:
+            self._on_frame(link, frame, now, records)
+
+    def _take_whole(self, batch: FrameBatch, columns: _RecordColumns, lo: int, hi: int, links: Sequence[Hashable],
+                    chunks: Sequence[bytes], nows: Sequence[float], records: _Records) -> None:
+        """Chunks ``lo`` to ``hi``, each one whole frame the batch decoded or rejected, on links at a
+        frame boundary: what ``_take_chunk`` does to each in turn, done to them all at once."""
+        span = slice(lo, hi)
+        seg_links = links[lo:hi]
+        number: dict[Hashable, int] = {}
+        link_number = np.fromiter((number.setdefault(link, len(number)) for link in seg_links), np.int64, hi - lo)
+        decoded = batch.decoded[span]
+        sizes = np.fromiter(map(len, chunks[lo:hi]), np.int64, hi - lo)
+        link_bytes = np.bincount(link_number, weights=sizes, minlength=len(number)).astype(np.int64)
+        link_frames = np.bincount(link_number[decoded], minlength=len(number))
+        for link, n_bytes, n_frames in zip(number, link_bytes.tolist(), link_frames.tolist(), strict=True):
+            decoder = self._decoders.get(link)
+            if decoder is None:
+                decoder = self._decoders[link] = StreamDecoder()
+            decoder.count_whole(n_bytes, n_frames)
+        self.stats.frames += int(decoded.sum())
+
+        headers = batch.headers[span]
+        types, devices = headers["type"], headers["device_id"]
+        for_centre = np.flatnonzero(decoded & np.isin(types, _FOR_CENTRE_TYPES))
+        subjects = np.fromiter(map(self._subject_of.get, devices[for_centre].tolist(), repeat(-1)), np.int64, len(for_centre))
+        known = subjects >= 0
+        is_ack = types[for_centre] == MessageType.ACK
+        self.stats.device_acks += int((known & is_ack).sum())
+        stored, subjects = for_centre[known & ~is_ack], subjects[known & ~is_ack]
+
+        # What is set aside, in turn: rejections, frames not for the centre, unknown devices.
+        aside = [(j, 0) for j in np.flatnonzero(~decoded).tolist()]
+        aside += [(j, 1) for j in np.flatnonzero(decoded & ~np.isin(types, _FOR_CENTRE_TYPES)).tolist()]
+        aside += [(j, 2) for j in for_centre[~known].tolist()]
+        for j, why in sorted(aside):
+            link = seg_links[j]
+            if why == 0:
+                decoder = self._decoders[link]
+                decoder.reject(Rejection(int(batch.rejection[lo + j])), chunks[lo + j][1:-1])
+                self._take_rejections(link, decoder, 1)
+            elif why == 1:
+                self.stats.not_for_centre += 1
+                self.set_aside.append(SetAside(link, "not_for_centre", to_frame(batch.raw_frame(lo + j))))
+            else:
+                self.stats.unknown_device += 1
+                self.set_aside.append(SetAside(link, "unknown_device", to_frame(batch.raw_frame(lo + j))))
+
+        device_list = devices[stored].tolist()
+        seqs, times = headers["seq"][stored], headers["event_time_ms"][stored]
+        if self.acks:
+            restarted = []
+            for j, device, seq, time_ms in zip(stored.tolist(), device_list, seqs.tolist(), times.tolist(), strict=True):
+                restarted.append(self._sequences.received(device, seq, time_ms))
+                self._ack(seg_links[j], device, nows[lo + j])
+        else:
+            restarted = list(map(self._sequences.received, device_list, seqs.tolist(), times.tolist()))
+        reboot = np.array(restarted, bool)
+        self.stats.reboots += int(reboot.sum())
+
+        at = stored + lo
+        place = np.arange(len(stored)) + np.cumsum(reboot)  # each record's row, after the reboots before it
+        rows = np.empty(len(stored) + int(reboot.sum()), _ROW_DTYPE)
+        receive_times = np.asarray(nows[lo:hi], dtype=np.float64)[stored]
+        for name, values in (("device", devices[stored]), ("subject", subjects), ("event_time_ms", times),
+                             ("receive_time", receive_times)):
+            rows[name][place] = values
+            rows[name][place[reboot] - 1] = values[reboot]
+        for name, values in (("kind", columns.kind[at]), ("seq", seqs), ("flags", columns.flags[at]), ("value", columns.value[at])):
+            rows[name][place] = values
+        reboot_rows = rows[place[reboot] - 1]
+        reboot_rows["kind"], reboot_rows["seq"], reboot_rows["flags"], reboot_rows["value"] = Kind.DEVICE_REBOOT, 0, 0, 0
+        rows[place[reboot] - 1] = reboot_rows
+
+        counts = batch.fix_counts[at]
+        uploads = counts > 0
+        records.add_part(rows, place[uploads], counts[uploads], batch.fixes[_ranges(columns.first_fix[at][uploads], counts[uploads])])
 
     def _take_rejections(self, link: Hashable, decoder: StreamDecoder, count: int) -> None:
         counted = self._rejections_counted.setdefault(link, Counter())
@@ -179,11 +291,14 @@ _ROW_DTYPE = np.dtype([("device", "<u4"), ("subject", "<u4"), ("kind", "u1"), ("
 
 class _Records:
     """Records as rows of plain fields, in the order received, until ``arrays`` lays them out
-    for the detector."""
+    for the detector. Rows come one at a time (``add``, ``add_stored``) or as laid-out parts."""
 
     def __init__(self) -> None:
         self.rows: list[tuple[int, int, int, int, float, int, int, int]] = []
-        self.fixes: list[tuple[int, np.ndarray]] = []  # (record number, wire fixes) of each GPS batch with any
+        self.fixes: list[tuple[int, np.ndarray]] = []  # (row number in ``rows``, wire fixes) of each GPS batch with any
+        # Each: rows (_ROW_DTYPE), the row numbers of its GPS batches with fixes, their fix counts, the fixes.
+        self._parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+        self._in_parts = 0
 
     def add(self, device: int, subject: int, kind: int, event_time_ms: int, now: float, seq: int, flags: int,
             value: int) -> None:
@@ -205,15 +320,37 @@ class _Records:
                 self.fixes.append((len(self.rows), f[0]))
             self.rows.append((frame.device_id, subject, Kind.GPS_FIXES, frame.event_time_ms, now, frame.seq, 0, 0))
 
+    def add_part(self, rows: np.ndarray, uploads: np.ndarray, counts: np.ndarray, fixes: np.ndarray) -> None:
+        """Rows already laid out (``_ROW_DTYPE``), after every record so far; ``uploads`` numbers
+        the rows of GPS batches with fixes, ``counts`` their fixes, which are ``fixes`` in turn."""
+        self._lay_out_rows()
+        self._parts.append((rows, uploads, counts, fixes))
+        self._in_parts += len(rows)
+
+    def _lay_out_rows(self) -> None:
+        if not self.rows:
+            return
+        # Joined as bytes: concatenating tens of thousands of small structured arrays is ten times slower.
+        self._parts.append((np.array(self.rows, dtype=_ROW_DTYPE), np.array([i for i, _ in self.fixes], dtype=np.int64),
+                            np.array([len(w) for _, w in self.fixes], dtype=np.int64),
+                            np.frombuffer(b"".join([w.data for _, w in self.fixes]), dtype=WIRE_FIX_DTYPE)))
+        self._in_parts += len(self.rows)
+        self.rows, self.fixes = [], []
+
     def __len__(self) -> int:
-        return len(self.rows)
+        return self._in_parts + len(self.rows)
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray]:
         """Events and fixes as ``to_batch`` lays them out; wire units become the detector's
         (ms to s, degrees x 1e7 to degrees, decimetres to metres)."""
-        rows = np.array(self.rows, dtype=_ROW_DTYPE)
+        self._lay_out_rows()
+        parts = self._parts or [(np.empty(0, _ROW_DTYPE), np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, WIRE_FIX_DTYPE))]
+        offsets = np.cumsum([0] + [len(rows) for rows, _, _, _ in parts[:-1]])
+        rows = np.concatenate([rows for rows, _, _, _ in parts])
+        uploads = np.concatenate([u + offset for (_, u, _, _), offset in zip(parts, offsets.tolist(), strict=True)])
+        counts = np.concatenate([c for _, _, c, _ in parts])
+        wire = np.concatenate([w for _, _, _, w in parts])
         event_time = rows["event_time_ms"] / 1000
-        uploads = np.array([i for i, _ in self.fixes], dtype=np.int64)
         is_event = np.ones(len(rows), dtype=bool)
         is_event[uploads] = False
         events = np.empty(int(is_event.sum()), dtype=RECORD_DTYPE)
@@ -222,9 +359,6 @@ class _Records:
         for name in ("device", "subject", "kind", "receive_time", "seq", "flags", "value"):
             events[name] = rows[name][is_event]
 
-        # Joined as bytes: concatenating tens of thousands of small structured arrays is ten times slower.
-        wire = np.frombuffer(b"".join([w.data for _, w in self.fixes]), dtype=WIRE_FIX_DTYPE)
-        counts = [len(w) for _, w in self.fixes]
         fixes = np.empty(len(wire), dtype=BATCH_FIX_DTYPE)
         fixes["order"] = np.repeat(uploads, counts)
         fixes["upload_time"] = np.repeat(event_time[uploads], counts)
@@ -235,3 +369,33 @@ class _Records:
         fixes["lon"] = wire["lon_e7"] / 1e7
         fixes["accuracy_m"] = wire["accuracy_dm"] / 10
         return events, fixes
+
+
+@dataclass(frozen=True)
+class _RecordColumns:
+    """Per chunk of a ``FrameBatch``, the record a stored message makes: its kind, flags and value
+    as ``_Records.add_stored`` sets them, and where its fixes begin in the batch's fixes."""
+
+    kind: np.ndarray
+    flags: np.ndarray
+    value: np.ndarray
+    first_fix: np.ndarray
+
+    @classmethod
+    def of(cls, batch: FrameBatch) -> _RecordColumns:
+        n = len(batch.decoded)
+        kind, flags, value = np.zeros(n, np.uint8), np.zeros(n, np.uint16), np.zeros(n, np.float32)
+        at, f = batch.fields[MessageType.GPS_STATUS]
+        kind[at], flags[at], value[at] = Kind.GPS_STATUS, f["flags"], f["battery_pct"]
+        at, f = batch.fields[MessageType.BASE_UNIT_EVENT]
+        kind[at], flags[at], value[at] = f["code"], f["tag_flags"] | f["unit_flags"].astype(np.uint16) << 8, f["battery_pct"]
+        at, f = batch.fields[MessageType.ALCOHOL_READING]
+        kind[at], flags[at], value[at] = Kind.ALCOHOL_READING, f["flags"], f["tac_mg_dl"]
+        kind[batch.decoded & (batch.headers["type"] == MessageType.GPS_FIX_BATCH)] = Kind.GPS_FIXES
+        return cls(kind, flags, value, np.cumsum(batch.fix_counts) - batch.fix_counts)
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The indices ``start .. start + count`` of each range in turn, joined."""
+    ends = np.cumsum(counts)
+    return np.arange(int(ends[-1]) if len(ends) else 0) - np.repeat(ends - counts - starts, counts)
