@@ -1,12 +1,15 @@
-"""The batch frame codec gives exactly what the per-frame decoder gives, chunk for chunk."""
+"""The batch frame codec gives exactly what the per-frame codec gives, frame for frame, byte for byte."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
+import pytest
 from cobs import cobs
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from wire_strategies import frames
+from wire_strategies import frames, messages
 
 from firmware_stubs.batch_codec import FIELDS_DTYPES, decode_frames
 from firmware_stubs.protocol import (
@@ -14,12 +17,23 @@ from firmware_stubs.protocol import (
     LAT_E7_MAX,
     LON_E7_MAX,
     MAX_ENCODED_SIZE,
+    Ack,
+    AlcoholReading,
+    BaseEventCode,
+    BaseUnitEvent,
+    EncodeError,
+    Frame,
     FrameError,
+    GpsFixBatch,
+    GpsStatus,
     MessageType,
     RawFrame,
+    RfBeacon,
+    TimeSync,
     crc16,
     decode_raw,
     encode_frame,
+    encode_frames,
     make_wire_fixes,
 )
 
@@ -157,3 +171,31 @@ def test_fields_at_and_past_their_limits_decode_or_are_rejected_as_decode_raw_sa
             assert (batch.decoded[i], batch.rejection[i]) == (False, exc.reason), (i, exc)
             continue
         assert batch.decoded[i] and _same(batch.raw_frame(i), want), i
+
+
+# --- encoding -------------------------------------------------------------------------------
+
+
+@given(st.integers(0, 2**32 - 1), st.lists(st.tuples(st.integers(0, 0xFFFF), st.integers(0, 2**64 - 1), messages), max_size=40))
+@settings(max_examples=300, deadline=None)
+def test_frames_encoded_together_are_byte_for_byte_encode_frame_s(device: int, items: list) -> None:  # type: ignore[type-arg]
+    seqs = np.array([seq for seq, _, _ in items], dtype=np.int64)
+    times = np.array([t for _, t, _ in items], dtype=np.uint64)
+    assert encode_frames(device, seqs, times, [m for _, _, m in items]) == [
+        encode_frame(Frame(device, seq, t, m)) for seq, t, m in items
+    ]
+
+
+REFUSED = [GpsStatus(101), BaseUnitEvent(BaseEventCode.STATUS_CHECK, battery_pct=-1), AlcoholReading(0x10000, 0),
+           AlcoholReading(0, -0x8001), GpsStatus(50.0), Ack(0x10000), TimeSync(-1), BaseUnitEvent(BaseEventCode.STATUS_CHECK, 2**32)]  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("refused", REFUSED, ids=repr)
+@pytest.mark.parametrize("before", [GpsStatus(5), GpsFixBatch(make_wire_fixes([0], [LAT_E7_MAX + 1], [0], [1], [2]))], ids=["good", "bad-gps"])
+def test_a_message_pack_refuses_is_refused_as_encode_frame_refuses_the_first(refused: object, before: object) -> None:
+    sent = [before, GpsStatus(1), refused, RfBeacon()]
+    with pytest.raises(EncodeError) as want:
+        for seq, m in enumerate(sent):
+            encode_frame(Frame(3, seq, 4, m))  # type: ignore[arg-type]
+    with pytest.raises(EncodeError, match=f"^{re.escape(str(want.value))}$"):
+        encode_frames(3, np.arange(4), np.full(4, 4), sent)  # type: ignore[arg-type]
