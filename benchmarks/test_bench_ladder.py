@@ -36,6 +36,7 @@ import time
 from pathlib import Path
 
 import pytest
+from own_process import in_own_process
 from peak_rss import PeakRss
 from same_run_reference import reference_figures, reference_rates, telemetry_bytes
 
@@ -105,17 +106,6 @@ def _end_to_end(scenario_name: str, subjects: int | None, days: float | None, ou
     out.put(figures)
 
 
-def in_own_process(scenario_name: str, subjects: int | None, days: float | None) -> dict:
-    """``_end_to_end`` in a spawned process, so its peak memory is the run's."""
-    ctx = multiprocessing.get_context("spawn")
-    out: multiprocessing.Queue = ctx.Queue()
-    process = ctx.Process(target=_end_to_end, args=(scenario_name, subjects, days, out))
-    process.start()
-    figures = out.get()
-    process.join()
-    return figures
-
-
 def measure(benchmark, scenario_name: str, subjects: int | None = None, days: float | None = None) -> None:  # type: ignore[no-untyped-def]
     """The run timed in its own process (capped if asked) between two takes of the same-run
     reference's rates, here; checked to have produced results and recorded in full."""
@@ -123,7 +113,7 @@ def measure(benchmark, scenario_name: str, subjects: int | None = None, days: fl
     if cap is not None:
         subjects = min(subjects or load_scenario(scenario_name).subjects, cap)
     before = reference_rates()
-    figures = benchmark.pedantic(in_own_process, args=(scenario_name, subjects, days), rounds=1)
+    figures = benchmark.pedantic(in_own_process, args=(_end_to_end, scenario_name, subjects, days), rounds=1)
     after = reference_rates()
     assert figures["frames"] > 0 and figures["telemetry_bytes"] > 0 and figures["output_bytes"] > 0
     for name in DEFAULT_POLICIES:

@@ -22,6 +22,7 @@ import resource
 import time
 
 import pytest
+from own_process import in_own_process
 from same_run_reference import reference_figures, reference_rates
 
 from sim.scenario import load_scenario
@@ -51,22 +52,12 @@ def _run(scenario_name: str, subjects: int | None, days: float | None, out: mult
     })
 
 
-def _in_own_process(scenario_name: str, subjects: int | None = None, days: float | None = None) -> dict[str, float]:
-    ctx = multiprocessing.get_context("spawn")
-    out: multiprocessing.Queue = ctx.Queue()
-    process = ctx.Process(target=_run, args=(scenario_name, subjects, days, out))
-    process.start()
-    result = out.get()
-    process.join()
-    return result
-
-
 def timed_with_reference(benchmark, scenario_name: str, subjects: int | None = None,  # type: ignore[no-untyped-def]
                          days: float | None = None) -> dict[str, float]:
     """The run in its own process between two takes of the same-run reference's rates: its
     figures, the reference's for its frames and telemetry bytes, and its ratio to them."""
     before = reference_rates()
-    result = benchmark.pedantic(_in_own_process, args=(scenario_name, subjects, days), rounds=1)
+    result = benchmark.pedantic(in_own_process, args=(_run, scenario_name, subjects, days), rounds=1)
     after = reference_rates()
     return {**result, **reference_figures(before, after, result["frames"], result["telemetry_bytes"], result["wall_s"])}
 

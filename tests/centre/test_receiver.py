@@ -33,8 +33,8 @@ from firmware_stubs.protocol import (
     make_wire_fixes,
 )
 from firmware_stubs.wiring import Machine
+from receiver_cases import ALCOHOL, CASES, GPS, STRANGER, TAG, UNIT
 from sim.centre import REBOOT_MARGIN, Receiver
-from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
 from sim.detector.telemetry import (
     FIX_DTYPE,
     TAG_CASE_OPEN,
@@ -48,14 +48,6 @@ from sim.detector.telemetry import (
 )
 from sim.scenario import default_device_params
 
-UNIT, TAG, GPS, ALCOHOL, STRANGER = 700, 701, 800, 900, 4242
-CASES = CaseBook(
-    [
-        Case(1, (FittedDevice(UNIT, DeviceKind.BASE_UNIT, 0.0), FittedDevice(TAG, DeviceKind.RF_TAG, 0.0))),
-        Case(2, (FittedDevice(GPS, DeviceKind.GPS_TAG, 0.0),)),
-        Case(3, (FittedDevice(ALCOHOL, DeviceKind.ALCOHOL_TAG, 0.0),)),
-    ]
-)
 SUBJECT = {UNIT: 1, TAG: 1, GPS: 2, ALCOHOL: 3}
 T0_MS = 1_700_000_000_000  # a device clock in 2023, in ms
 STATUS = BaseUnitEvent(BaseEventCode.STATUS_CHECK, TAG, TagFlags.NONE, UnitFlags.TAG_PRESENT, 97)

@@ -26,18 +26,10 @@ from firmware_stubs.protocol import (
     encode_frame,
     make_wire_fixes,
 )
+from receiver_cases import ALCOHOL, CASES, GPS, STRANGER, TAG, UNIT
 from sim.centre import Receiver
-from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
 from sim.detector.telemetry import to_batch
 
-UNIT, TAG, GPS, ALCOHOL, STRANGER = 700, 701, 800, 900, 4242
-CASES = CaseBook(
-    [
-        Case(1, (FittedDevice(UNIT, DeviceKind.BASE_UNIT, 0.0), FittedDevice(TAG, DeviceKind.RF_TAG, 0.0))),
-        Case(2, (FittedDevice(GPS, DeviceKind.GPS_TAG, 0.0),)),
-        Case(3, (FittedDevice(ALCOHOL, DeviceKind.ALCOHOL_TAG, 0.0),)),
-    ]
-)
 T0_MS = 1_700_000_000_000
 
 
