@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.world.draws import DAY_S
 
-# The stream's unit of receive time. A quarter of a day keeps the main process's merge of the
-# doubled caseload (about 2M records and 4M GPS fixes a span) to about a gigabyte.
-SPAN_S = DAY_S / 4
+# A span holds the records of about this many subject-days, whatever the caseload: each detection
+# process holds one span's merge (about 1 GB at 13,000 subject-days, with its temporaries) beside
+# its detectors, so that memory stays flat as the caseload grows.
+SUBJECT_DAYS_PER_SPAN = 6_000
+LONGEST_SPAN_S = DAY_S / 4
+
+
+def span_length(subjects: int) -> float:
+    """The stream's unit of receive time for a run of ``subjects``: a whole fraction of a day, at
+    most a quarter. Detection does not depend on it (the detector takes a batch as it would
+    the same records one by one); only memory and the spill's file count do."""
+    return min(LONGEST_SPAN_S, DAY_S / math.ceil(subjects / SUBJECT_DAYS_PER_SPAN))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sim.centre.receiver import ReceiverStats
 from sim.detector.batch import upload_bounds
 from sim.pipeline.block import Block
 from sim.pipeline.receive_order import in_receive_order
-from sim.pipeline.span import SPAN_S, TelemetrySpan
+from sim.pipeline.span import TelemetrySpan
 from sim.world.fleet import WorldStats
 from sim.world.population import Subject
 
@@ -37,11 +37,11 @@ class SpilledBlock:
     digests: dict[int, bytes]  # per device: every copy of its frames that reached the centre
 
 
-def spill(block: Block, folder: Path) -> SpilledBlock:
-    """Write the block's records into ``folder``, a pair of files a span; keep the rest."""
+def spill(block: Block, folder: Path, span_s: float) -> SpilledBlock:
+    """Write the block's records into ``folder``, a pair of files a span of ``span_s`` seconds; keep the rest."""
     events, fixes = block.events, block.fixes
-    event_span = (events["receive_time"] // SPAN_S).astype(np.int64)
-    fix_span = (fixes["receive_time"] // SPAN_S).astype(np.int64)
+    event_span = (events["receive_time"] // span_s).astype(np.int64)
+    fix_span = (fixes["receive_time"] // span_s).astype(np.int64)
     spans = sorted(set(event_span.tolist()) | set(fix_span[upload_bounds(fixes)[:-1]].tolist()))
     for span in spans:
         np.save(folder / f"{block.number}-{span}-events.npy", events[event_span == span])
@@ -56,6 +56,7 @@ class SpanFiles:
     folder: str
     blocks: int
     spans: int
+    span_s: float
 
     def read(self) -> Iterator[TelemetrySpan]:
         """Each span's records from every block, in receive order."""
@@ -66,15 +67,15 @@ class SpanFiles:
                 if (folder / f"{n}-{span}-events.npy").exists():
                     events.append((np.load(folder / f"{n}-{span}-events.npy"), n))
                     fixes.append((np.load(folder / f"{n}-{span}-fixes.npy"), n))
-            yield TelemetrySpan(span, span * SPAN_S, (span + 1) * SPAN_S, *in_receive_order(events, fixes))
+            yield TelemetrySpan(span, span * self.span_s, (span + 1) * self.span_s, *in_receive_order(events, fixes))
 
 
 class SpanStream:
     """The spans, read back once in order by iterating (the folder is removed at the end, or when
     the iteration is dropped); a consumer in other processes reads ``files`` and calls ``close``."""
 
-    def __init__(self, spilled: tempfile.TemporaryDirectory, blocks: int, spans: int) -> None:
-        self.files = SpanFiles(spilled.name, blocks, spans)
+    def __init__(self, spilled: tempfile.TemporaryDirectory, blocks: int, spans: int, span_s: float) -> None:
+        self.files = SpanFiles(spilled.name, blocks, spans, span_s)
         self._spilled = spilled
 
     def __iter__(self) -> Iterator[TelemetrySpan]:

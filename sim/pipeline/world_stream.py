@@ -24,6 +24,7 @@ from sim.detector.telemetry import Telemetry, from_batch
 from sim.pipeline.arrivals import wire_digest
 from sim.pipeline.block import BlockJob, block_jobs, run_block
 from sim.pipeline.pool import map_in_order
+from sim.pipeline.span import span_length
 from sim.pipeline.spill import SpanStream, SpilledBlock, spill
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world.draws import DAY_S
@@ -59,7 +60,8 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
     block per worker and one span."""
     supplier = supplier or load_supplier(scenario.supplier)
     folder = tempfile.TemporaryDirectory(prefix="tagsim-world-")
-    jobs = [(job, folder.name) for job in block_jobs(scenario, supplier)]
+    span_s = span_length(scenario.subjects)
+    jobs = [(job, folder.name, span_s) for job in block_jobs(scenario, supplier)]
     blocks: list[SpilledBlock] = []
     try:
         for block in map_in_order(_run_and_spill, jobs, workers):
@@ -76,7 +78,7 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
         np.concatenate([b.truth for b in blocks]),
         _sum_stats(blocks), _sum_centre(blocks), wire_digest({d: h for b in blocks for d, h in b.digests.items()}),
         scenario.days * DAY_S, 1 + max((span for b in blocks for span in b.spans), default=0))
-    return summary, SpanStream(folder, len(blocks), summary.spans)
+    return summary, SpanStream(folder, len(blocks), summary.spans, span_s)
 
 
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
@@ -88,10 +90,10 @@ def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Cal
     return WorldRun(**vars(summary), records=records)
 
 
-def _run_and_spill(job: tuple[BlockJob, str]) -> SpilledBlock:
-    """A worker's unit of work: run a block and set its records aside in the folder named."""
-    block_job, folder = job
-    return spill(run_block(block_job), Path(folder))
+def _run_and_spill(job: tuple[BlockJob, str, float]) -> SpilledBlock:
+    """A worker's unit of work: run a block and set its records aside in the folder named, by span."""
+    block_job, folder, span_s = job
+    return spill(run_block(block_job), Path(folder), span_s)
 
 
 def _sum_stats(blocks: list[SpilledBlock]) -> WorldStats:

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from sim.detector.engine import Detector
-from sim.pipeline import block
+from sim.pipeline import block, span
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import simulate, simulate_stream
 from sim.policies import load_policy
 from sim.scenario import load_scenario
+from sim.world.draws import DAY_S
 
 SCENARIO = load_scenario("smoke").with_changes(subjects=60, days=2.0, seed=5)
 POLICIES = [load_policy("naive"), load_policy("reference"), load_policy("standard")]
@@ -45,6 +46,18 @@ def test_spans_give_every_policy_the_alerts_of_feeding_records_one_by_one(small_
         assert len(got.alerts) > 0 and got.stats.records == one_by_one.stats.records
         assert alert_rows(got.alerts) == alert_rows(one_by_one.alerts), policy.name
         assert got.now == one_by_one.now == world.end and got.wall_s > 0
+
+
+def test_shorter_spans_give_the_same_alerts(small_blocks: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    world, spans = simulate_stream(SCENARIO)
+    quarter_days = detect(world, spans, POLICIES)
+    monkeypatch.setattr(span, "SUBJECT_DAYS_PER_SPAN", 7)  # 60 subjects: spans of a ninth of a day
+    world, spans = simulate_stream(SCENARIO)
+    assert spans.files.span_s == DAY_S / 9 and world.spans >= 2 * 9
+    ninth_days = detect(world, spans, POLICIES)
+    for name in quarter_days:
+        assert alert_rows(ninth_days[name].alerts) == alert_rows(quarter_days[name].alerts), name
+        assert ninth_days[name].stats == quarter_days[name].stats
 
 
 def test_policies_side_by_side_in_worker_processes_give_the_same_alerts(small_blocks: None) -> None:

@@ -11,6 +11,8 @@ import pytest
 import sim.pipeline.block as block
 import sim.pipeline.world_stream as world
 from sim.detector.telemetry import to_batch
+from sim.pipeline.span import span_length
+from sim.world.draws import DAY_S
 from sim.scenario import load_scenario
 
 SCENARIO = load_scenario("smoke").with_changes(subjects=90, days=2.0, seed=11)
@@ -71,3 +73,8 @@ def test_the_spill_folder_is_gone_when_reading_stops_early(small_blocks: None) -
     next(spans)
     spans.close()  # as when a consumer fails part way
     assert not Path(stream.files.folder).exists()
+
+
+def test_spans_shorten_as_the_caseload_grows_so_each_holds_about_as_many_subject_days() -> None:
+    assert span_length(90) == span_length(24_000) == DAY_S / 4
+    assert span_length(26_647) == DAY_S / 5 and span_length(53_294) == DAY_S / 9 and span_length(106_588) == DAY_S / 18
