@@ -18,8 +18,8 @@ reference of ``same_run_reference`` for the run's frames and telemetry bytes,
 and ``ratio_to_reference`` (the reference's time over the run's: higher is
 faster), which ``tagsim bench --compare`` judges instead of the absolute time.
 
-All are ``slow``: the ladder's top rung and the weeks take minutes to over an
-hour and gigabytes. ``TAGSIM_LADDER_MAX=N`` caps every run here at N subjects
+All are ``slow``: the ladder's top rung and the weeks take minutes and
+gigabytes. ``TAGSIM_LADDER_MAX=N`` caps every run here at N subjects
 (rungs above N are dropped; below the first rung, the ladder is one rung of N
 subjects), to check the code on a small machine: capped figures say nothing of
 the targets, and say they were capped.
@@ -137,6 +137,6 @@ def test_doubled_week_end_to_end(benchmark) -> None:  # type: ignore[no-untyped-
 
 
 def test_stress_week_peak_memory(benchmark) -> None:  # type: ignore[no-untyped-def]
-    """``tagsim run stress``: 106,588 subjects for 7 days (over an hour), judged on its peak memory."""
+    """``tagsim run stress``: 106,588 subjects for 7 days (about 17 minutes on this machine), judged on its peak memory."""
     measure(benchmark, "stress")
     benchmark.extra_info.update(target_peak_rss_mib=4096)
