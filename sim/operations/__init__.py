@@ -1,5 +1,8 @@
-"""The people behind the alerts: the monitoring centre's operators and the field staff.
+"""The people behind the alerts: the monitoring centre's operators (field staff not built yet).
 
+- ``params``: the centre's rota, alert classes, priorities, deadlines and handling times
+  (``seeds/operations/centre.toml``), checked.
+- ``centre``: the centre itself (SimPy): operators on the rota taking alerts in priority order.
 - ``erlang``: Erlang C, the M/M/c queue in closed form: the simulation's check and the
   staffing search's first guess.
 """
