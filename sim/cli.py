@@ -184,11 +184,15 @@ def add_run(commands: argparse._SubParsersAction) -> None:
                         help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                         help="processes simulating the world (default: one a core)")
+    parser.add_argument("--operators", type=_operators, metavar="N[,M...]",
+                        help="monitoring-centre operators rostered on each shift, or one count for every shift "
+                        "(default: seeds/operations/centre.toml)")
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.calibration.published import load_calibration
-        from sim.report import format_calibration, format_incidents, format_scorecard
+        from sim.operations.params import with_operators, load_centre
+        from sim.report import format_calibration, format_incidents, format_operations, format_scorecard
         from sim.run import run as run_all
         from sim.run import write_outputs
         from sim.score import load_scoring_rules
@@ -197,10 +201,13 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         policies = _policies(args.policies)
         rules = load_scoring_rules()
         load_calibration()  # a broken figures file fails now, not after the run
+        centre = load_centre()
+        if args.operators is not None:
+            centre = with_operators(centre, args.operators)
         out = args.out or Path("out") / scenario.name
         _writable_folder(out)
         with _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress)
+            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre)
         started = time.perf_counter()
         written = write_outputs(result, out)
         outputs_s = time.perf_counter() - started
@@ -209,6 +216,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         print(format_incidents(written))
         print()
         print(format_calibration(written))
+        print()
+        print(format_operations(written))
         print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
         print(_stage_times(result.wall_s, {name: p.wall_s for name, p in result.policies.items()}, outputs_s))
         return 0
@@ -349,7 +358,8 @@ def _stage_times(wall_s: dict[str, float], detect_s: dict[str, float], outputs_s
     """The run's wall time by stage, as one line."""
     policies = ", ".join(f"{name} {t:.1f} s" for name, t in detect_s.items())
     return (f"wall time: world {wall_s['world']:.1f} s, detection {wall_s['detection']:.1f} s ({policies}), "
-            f"scoring {wall_s['score']:.1f} s, outputs {outputs_s:.1f} s; {wall_s['total'] + outputs_s:.1f} s in all")
+            f"scoring {wall_s['score']:.1f} s, operations {wall_s['operations']:.1f} s, outputs {outputs_s:.1f} s; "
+            f"{wall_s['total'] + outputs_s:.1f} s in all")
 
 
 def _policies(names: list[str] | None) -> list[Policy]:
@@ -388,6 +398,14 @@ def _positive_int(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"{value} is not above zero")
     return value
+
+
+def _operators(text: str) -> tuple[int, ...]:
+    """``N`` or ``N,M,...``: whole numbers of operators, none below zero (the rota says if too few)."""
+    counts = tuple(_whole_number(part.strip()) for part in text.split(","))
+    if any(n < 0 for n in counts):
+        raise argparse.ArgumentTypeError(f"{text!r}: a count of operators is not below zero")
+    return counts
 
 
 def _percent(text: str) -> int:

@@ -152,6 +152,46 @@ def _calibration_table(results: dict[str, Any]) -> tuple[list[tuple[str, str]], 
     return heads, rows
 
 
+_OPERATION_HEADS = [("policy", ""), ("class", ""), ("", "alerts"), ("taken", "up"), ("to action", "med min"),
+                    ("to action", "p95 min"), ("deadline", "min"), ("within", "deadline")]
+_CENTRE_HEADS = [("policy", ""), ("at desk", "by shift"), ("", "occupancy"), ("offered", "load"), ("", "overloaded"),
+                 ("queue", "growth/h"), ("waiting", "at end"), ("genuine", "breaches"), ("past", "deadline"),
+                 ("items while", "waiting med"), ("Little's", "law gap")]
+
+
+def _operated(results: dict[str, Any]) -> dict[str, Any]:
+    """Each policy's centre measures (absent from results saved before operations were modelled)."""
+    return {name: p["operations"] for name, p in results["policies"].items() if p.get("operations")}
+
+
+def _operation_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, ops in _operated(results).items():
+        for klass, c in ops["classes"].items():
+            rows.append([name, klass, _count(c["alerts"]), _count(c["taken_up"]), _minutes(c["time_to_action_median_s"]),
+                         _minutes(c["time_to_action_p95_s"]), _minutes(c["deadline_s"]), _pct(c["within_deadline_share"])])
+    return rows
+
+
+def _centre_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, ops in _operated(results).items():
+        genuine = ops["genuine_breaches"]
+        rows.append([name, "/".join(str(n) for n in ops["operators"]["at_desk"]), _pct(ops["occupancy"]),
+                     _fixed(2)(ops["offered_load"]), "yes" if ops["overloaded"] else "no",
+                     _fixed(1)(ops["queue_growth_per_hour"]), _count(ops["waiting_at_end"]), _count(genuine["alerts"]),
+                     _count(genuine["past_deadline"]), _fixed(0)(genuine["items_taken_up_while_waiting_median"]),
+                     _pct(ops["littles_law"]["relative_gap"])])
+    return rows
+
+
+def format_operations(results: dict[str, Any]) -> str:
+    """The monitoring centre as aligned plain text: time to action by policy and class, then
+    each policy's centre (staffing, occupancy, overload, the genuine breaches' waits)."""
+    return (_aligned(_OPERATION_HEADS, _operation_rows(results)) + "\n\n"
+            + _aligned(_CENTRE_HEADS, _centre_rows(results)))
+
+
 def _aligned(heads: list[tuple[str, str]], rows: list[list[str]]) -> str:
     widths = [max(len(h[0]), len(h[1]), *(len(r[i]) for r in rows)) for i, h in enumerate(heads)]
 
@@ -198,6 +238,12 @@ def _calibration_html(results: dict[str, Any]) -> str:
 
 def _incidents_html(results: dict[str, Any]) -> str:
     return _table(["policy"] + [c.title for c in _INCIDENTS], _incident_rows(results))
+
+
+def _operations_html(results: dict[str, Any]) -> str:
+    def titles(heads: list[tuple[str, str]]) -> list[str]:
+        return [f"{a} {b}".strip() for a, b in heads]
+    return _table(titles(_OPERATION_HEADS), _operation_rows(results)) + _table(titles(_CENTRE_HEADS), _centre_rows(results))
 
 
 def _family_html(name: str, policy: dict[str, Any]) -> str:
@@ -342,6 +388,21 @@ def _unmonitored(policies: dict[str, Any]) -> str:
     return _png(fig, "unmonitored device-hours and hours caught")
 
 
+def _queue(policies: dict[str, Any]) -> str:
+    operated = {name: p["operations"] for name, p in policies.items() if p.get("operations")}
+    if not any(ops["alerts"] for ops in operated.values()):
+        return _NONE_HTML
+    queues = {name: ops["queue"]["hourly_mean"] for name, ops in operated.items()}
+    fig = Figure(figsize=(_PANEL_SIZE[0] * 2, _PANEL_SIZE[1]), layout="constrained")
+    ax = fig.subplots()
+    for name, hourly in queues.items():
+        ax.plot(np.arange(len(hourly)) / 24, hourly, label=name, linewidth=1)
+    ax.set_xlabel("day")
+    ax.set_ylabel("alerts waiting (hourly mean)")
+    fig.legend(loc="outside right upper", fontsize="small")
+    return _png(fig, "the monitoring centre's queue over simulated time")
+
+
 _CSS = """
 body { font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 80em; color: #222; }
 table { border-collapse: collapse; margin: 0.5em 0 1em; font-size: 0.9em; }
@@ -361,6 +422,7 @@ _PLOTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("alerts-by-kind", "Alerts per day by kind, most alerts first", _by_kind),
     ("latency", "Latency by policy and family (minutes)", _latency),
     ("unmonitored", "Unmonitored device-hours and hours caught", _unmonitored),
+    ("queue", "The monitoring centre's queue over simulated time", _queue),
 )
 
 
@@ -391,8 +453,11 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         _incidents_html(results),
         "<h2>Calibration: against the published record</h2>",
         _calibration_html(results),
+
         "<h2>By family</h2>",
         *(_family_html(name, policy) for name, policy in policies.items()),
+        "<h2>Monitoring centre: time to action (staffing and handling times assumed: seeds/operations/)</h2>",
+        _operations_html(results),
     ]
     if not policies:
         parts.append(_NONE_HTML)

@@ -30,11 +30,16 @@ from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
 from sim.detector.policy import Policy
 from sim.detector.state import DetectorStats
+from sim.operations.arrivals import centre_arrivals
+from sim.operations.centre import simulate_centre
+from sim.operations.measures import centre_measures
+from sim.operations.params import CentreParams, load_centre
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
 from sim.world.draws import DAY_S
+from sim.world.streams import Branch, Streams
 from sim.world.truth import TruthKind
 
 SCHEMA = "tagsim-results"
@@ -50,6 +55,7 @@ class PolicyRun:
     wall_s: float
     watched_until: float  # the detector's processing time when the run ended: the world's end
     stats: DetectorStats
+    operations: dict  # the monitoring centre's measures on this policy's alerts (sim.operations.measures)
 
 
 @dataclass
@@ -74,9 +80,12 @@ class Progress:
 
 @without_cycle_collection()
 def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: ScoringRules, workers: int = 1,
-        progress: Progress | None = None) -> RunResult:
-    """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each.
-    (Millions of records and alerts and no cycles among them: the cycle collector is paused.)"""
+        progress: Progress | None = None, centre: CentreParams | None = None) -> RunResult:
+    """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each,
+    and put each policy's alerts to the monitoring centre (``centre``, default the shipped
+    ``seeds/operations/centre.toml``). (Millions of records and alerts and no cycles among
+    them: the cycle collector is paused.)"""
+    centre = centre or load_centre()
     started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
     world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)
@@ -84,11 +93,26 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     detected = detect(world, spans, policies, progress.detected if progress else None, workers=workers)
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
-    runs = {name: PolicyRun(d.policy, d.alerts, score(d.alerts, world.truth, world.end, subject_days, rules), d.wall_s,
-                            d.now, d.stats) for name, d in detected.items()}
+    cards = {name: score(d.alerts, world.truth, world.end, subject_days, rules) for name, d in detected.items()}
     t_score = time.perf_counter()
-    wall = {"world": t_world - t0, "detection": t_detect - t_world, "score": t_score - t_detect, "total": t_score - t0}
+    runs = {name: PolicyRun(d.policy, d.alerts, cards[name], d.wall_s, d.now, d.stats,
+                            _operations(d.alerts, cards[name], centre, world.end, scenario.seed))
+            for name, d in detected.items()}
+    t_operations = time.perf_counter()
+    wall = {"world": t_world - t0, "detection": t_detect - t_world, "score": t_score - t_detect,
+            "operations": t_operations - t_score, "total": t_operations - t0}
     return RunResult(scenario, supplier, world, runs, workers, started_utc, wall)
+
+
+def _operations(alerts: list[Alert], card: Scorecard, centre: CentreParams, end: float, seed: int) -> dict:
+    """One policy's operator-facing alerts through the monitoring centre until the run's end.
+    Every policy's centre draws from the same stream: a difference between them is their alerts'."""
+    raised = [a for a in alerts if a.raised_at is not None]
+    arrivals = centre_arrivals(raised)
+    genuine = np.array([raised[i].category is Category.BREACH and card.alerts[i].verdict == "true" for i in arrivals.alert],
+                       dtype=bool)
+    centre_run = simulate_centre(arrivals.time, arrivals.klass, centre, end, Streams(seed).rng(Branch.OPERATIONS))
+    return centre_measures(centre_run, centre, genuine)
 
 
 def results(result: RunResult) -> dict:
@@ -112,7 +136,8 @@ def results(result: RunResult) -> dict:
         "run": {"started_utc": result.started_utc, "workers": result.workers,
                 "wall_s": {"world": result.wall_s["world"], "detection": result.wall_s["detection"],
                            "detect": {name: p.wall_s for name, p in result.policies.items()},
-                           "score": result.wall_s["score"], "total": result.wall_s["total"]}},
+                           "score": result.wall_s["score"], "operations": result.wall_s["operations"],
+                           "total": result.wall_s["total"]}},
         "world": {**asdict(world.stats),
                   "centre": {"frames": world.centre.frames, "records": world.centre.records,
                              "rejected": world.centre.rejected_total},
@@ -155,6 +180,7 @@ def _policy_results(run: PolicyRun, days: int) -> dict:
                   "by_kind": {kind: [by_kind[(kind, d)] for d in range(days)] for kind in kinds}},
         "latencies_s": {family: list(f.latencies_s) for family, f in card.by_family.items()},
         "detector": asdict(run.stats),
+        "operations": run.operations,
     }
 
 

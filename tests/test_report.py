@@ -8,12 +8,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
-from sim.report import format_calibration, format_incidents, format_scorecard, write_report
+from sim.operations.centre import simulate_centre
+from sim.operations.measures import centre_measures
+from sim.operations.params import load_centre
+from sim.report import format_calibration, format_incidents, format_operations, format_scorecard, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored")
+PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored", "queue")
 SUBJECT_DAYS = 500 * 3
 
 
@@ -31,6 +35,14 @@ def score(alerts: int, true: int, breaches: int, detected: int,
         "false_per_1000_subject_days": 1000 * false / SUBJECT_DAYS,
         "latency_median_s": median_s, "latency_p95_s": p95_s,
     }
+
+
+def operations(alerts: int) -> dict[str, Any]:
+    """The centre's measures of ``alerts`` breach alerts a quarter-hour apart over three days."""
+    centre = load_centre()
+    arrival = np.arange(alerts) * 900.0
+    run = simulate_centre(arrival, np.zeros(alerts, int), centre, 3 * 86400.0, np.random.default_rng(1))
+    return centre_measures(run, centre, np.arange(alerts) % 2 == 0)
 
 
 def policy(overall: dict[str, Any], by_family: dict[str, Any], daily_category: dict[str, list[int]],
@@ -52,6 +64,7 @@ def policy(overall: dict[str, Any], by_family: dict[str, Any], daily_category: d
         },
         "daily": {"by_category": daily_category, "by_kind": daily_kind},
         "latencies_s": latencies,
+        "operations": operations(overall["alerts"]),
     }
 
 
@@ -304,3 +317,14 @@ def test_the_calibration_table_puts_each_published_figure_beside_each_policy(res
     text, page = render(results, tmp_path)
     assert "Armstrong and Freeman" in text
     assert [row[0] for row in page.tables[1 + 1]] == ["published figure", "US average", "Arizona (up to)"]
+
+
+def test_the_centre_tables_give_each_policy_and_class(results: dict[str, Any], tmp_path: Path) -> None:
+    lines = format_operations(results).splitlines()
+    rows = [line.split() for line in lines if line.split() and line.split()[0] in ("naive", "standard")]
+    assert [r[:2] for r in rows[:8]] == [[p, c] for p in ("naive", "standard") for c in ("breach", "tamper", "equipment", "unmonitored")]
+    assert rows[0][2:4] == ["60", "60"] and rows[4][2:4] == ["30", "30"]  # every alert taken up
+    assert [r[0] for r in rows[8:]] == ["naive", "standard"] and rows[8][1] == "28/21"
+    _, page = render(results, tmp_path)
+    titles = [t[0] for t in page.tables if t and t[0][:2] == ["policy", "class"]]
+    assert titles and titles[0][-1] == "within deadline"

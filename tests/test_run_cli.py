@@ -39,10 +39,12 @@ def test_a_run_prints_the_scorecard_for_both_default_policies_and_their_ratio(ru
     assert any("incidents" in line for line in lines)  # the incident table's header
     assert f"to {out}" in lines[-2]
     stages = re.fullmatch(r"wall time: world ([0-9.]+) s, detection ([0-9.]+) s \(reference ([0-9.]+) s, standard ([0-9.]+) s\), "
-                          r"scoring ([0-9.]+) s, outputs ([0-9.]+) s; ([0-9.]+) s in all", lines[-1])
+                          r"scoring ([0-9.]+) s, operations ([0-9.]+) s, outputs ([0-9.]+) s; ([0-9.]+) s in all", lines[-1])
     assert stages, lines[-1]
-    world, detection, _, _, scoring, outputs, total = (float(x) for x in stages.groups())
-    assert world > 0 and detection > 0 and total == pytest.approx(world + detection + scoring + outputs, abs=0.35)
+    world, detection, _, _, scoring, operations, outputs, total = (float(x) for x in stages.groups())
+    assert world > 0 and total > 0  # printed to a tenth of a second: a small run's detection can print 0.0
+    assert total == pytest.approx(world + detection + scoring + operations + outputs, abs=0.35)
+    assert any("within" in line for line in lines) and any("Little's" in line for line in lines)  # the centre's tables
 
 
 def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(run_folder: tuple[Path, str]) -> None:
@@ -67,6 +69,11 @@ def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(r
     volume = next(r for r in results["calibration"]["figures"] if r["measure"] == "alerts_per_person_day")
     items = sum(a["policy"] == "reference" and a["category"] != "info" for a in alerts)
     assert volume["tagsim"]["reference"] == pytest.approx(items / 60)  # every operator-facing alert, per subject-day
+    for name, policy in results["policies"].items():  # every operator-facing alert reaches the centre
+        operations = policy["operations"]
+        items = sum(a["policy"] == name and a["category"] != "info" for a in alerts)
+        assert operations["alerts"] == sum(c["alerts"] for c in operations["classes"].values()) == items
+        assert operations["littles_law"]["holds"] and operations["operators"]["at_desk"] == [28, 21]
     ratio = results["comparison"]["standard/reference"]["alerts_per_subject_day"]
     reference = results["policies"]["reference"]["scorecard"]["overall"]["alerts_per_subject_day"]
     standard = results["policies"]["standard"]["scorecard"]["overall"]["alerts_per_subject_day"]
@@ -113,7 +120,7 @@ def test_the_same_seed_gives_the_same_results(run_folder: tuple[Path, str], tmp_
     first, again = (json.loads((folder / "results.json").read_text()) for folder in (out, tmp_path))
     assert first["policies"] == again["policies"] and first["world"] == again["world"]
     assert (out / "alerts.csv").read_bytes() == (tmp_path / "alerts.csv").read_bytes()
-    assert set(first["run"]["wall_s"]) == {"world", "detection", "detect", "score", "total"}
+    assert set(first["run"]["wall_s"]) == {"world", "detection", "detect", "score", "operations", "total"}
 
 
 def test_two_workers_give_the_results_of_one(run_folder: tuple[Path, str], tmp_path: Path) -> None:
@@ -134,6 +141,9 @@ def test_two_workers_give_the_results_of_one(run_folder: tuple[Path, str], tmp_p
         (["run", "--policy", "nosuchpolicy"], "nosuchpolicy"),
         (["run", "--policy", "naive", "--policy", "naive"], "named twice"),
         (["run", "--supplier", "nosuchsupplier"], "nosuchsupplier"),
+        (["run", "--operators", "0"], "--operators 0: operators: shift 1 has 0 rostered"),
+        (["run", "--operators", "40,1"], "shift 2 has 1 rostered, 0 at a desk after 30% shrinkage: no cover"),
+        (["run", "--operators", "4,4,4"], "2 shifts of 12 h a day need 2 counts, got 3"),
     ],
 )
 def test_a_bad_name_is_one_line_and_a_non_zero_exit(argv: list[str], says: str, tmp_path: Path,
@@ -141,6 +151,18 @@ def test_a_bad_name_is_one_line_and_a_non_zero_exit(argv: list[str], says: str, 
     assert main([*argv, "--out", str(tmp_path)]) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and says in err[0] and err[0].startswith("tagsim: error:")
+
+
+def test_fewer_operators_keep_alerts_waiting_longer(run_folder: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = run_folder
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["run", *SMALL, "--operators", "2", "--out", str(tmp_path)]) == 0
+    default, few = (json.loads((folder / "results.json").read_text())["policies"]["reference"]["operations"]
+                    for folder in (out, tmp_path))
+    assert few["operators"]["rostered"] == [2, 2] and few["operators"]["at_desk"] == [1, 1]
+    assert few["occupancy"] > default["occupancy"]
+    assert few["classes"]["breach"]["time_to_action_p95_s"] > default["classes"]["breach"]["time_to_action_p95_s"]
+    assert default["alerts"] == few["alerts"]  # the same alerts: only the centre changed
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "soon"])

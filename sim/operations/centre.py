@@ -52,16 +52,17 @@ class CentreRun:
 
 
 def simulate_centre(arrival: np.ndarray, klass: np.ndarray, params: CentreParams, horizon: float,
-                    seed: int) -> CentreRun:
+                    rng: np.random.Generator) -> CentreRun:
     """Feed the alerts (arrival times in s from midnight of the run's first day, sorted;
-    their classes as indices into ``CLASS_NAMES``) to the centre until ``horizon``."""
+    their classes as indices into ``CLASS_NAMES``) to the centre until ``horizon``; handling
+    times are drawn from ``rng`` as each alert is taken up."""
     arrival = np.asarray(arrival, dtype=float)
     klass = np.asarray(klass, dtype=np.int64)
     if len(arrival) != len(klass):
         raise ValueError(f"{len(arrival)} arrival times for {len(klass)} classes")
     if len(arrival) and (np.any(np.diff(arrival) < 0) or arrival[0] < 0):
         raise ValueError("arrival times must be sorted and not negative")
-    return _Centre(arrival, klass, params, horizon, np.random.default_rng(seed)).run()
+    return _Centre(arrival, klass, params, horizon, rng).run()
 
 
 class _Centre:

@@ -116,8 +116,15 @@ class CentreParams:
     rota: Rota
     classes: Classes
 
-    def with_operators(self, operators: tuple[int, ...]) -> CentreParams:
-        return replace(self, rota=replace(self.rota, operators=operators))
+
+def with_operators(params: CentreParams, counts: tuple[int, ...]) -> CentreParams:
+    """``params`` with ``counts`` operators rostered on the day's shifts in turn (one count:
+    every shift); a count that leaves a shift uncovered is a ``ParamsError``."""
+    operators = counts * len(params.rota.operators) if len(counts) == 1 else counts
+    try:
+        return replace(params, rota=replace(params.rota, operators=operators))
+    except ValueError as exc:
+        raise ParamsError(f"--operators {','.join(map(str, counts))}: {exc}") from None
 
 
 def load_centre(path: Path | None = None) -> CentreParams:

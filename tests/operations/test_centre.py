@@ -23,15 +23,19 @@ def centre(operators: tuple[int, ...], handling_minutes: float = 10.0, shift_hou
     return CentreParams(Rota(shift_hours, first_shift_hour, operators, 0.0), Classes(klass(1), klass(2), klass(3), klass(4)))
 
 
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
 def poisson(rate: float, n: int, seed: int) -> np.ndarray:
-    return np.cumsum(np.random.default_rng(seed).exponential(1 / rate, n))
+    return np.cumsum(rng(seed).exponential(1 / rate, n))
 
 
 def test_waits_are_the_fifo_multi_server_recursion_exactly() -> None:
     # Kiefer and Wolfowitz: with c servers taking arrivals in order, each arrival waits for the
     # least-loaded server's remaining work; given the run's own handling times the waits follow.
     servers, arrival = 3, poisson(rate=1 / 240, n=5_000, seed=7)
-    run = simulate_centre(arrival, np.zeros(len(arrival), int), centre((servers,)), arrival[-1] + 10 * HOUR, seed=8)
+    run = simulate_centre(arrival, np.zeros(len(arrival), int), centre((servers,)), arrival[-1] + 10 * HOUR, rng(8))
     handled = run.end - run.start
     assert not np.isnan(handled).any()
     work = np.zeros(servers)  # each server's remaining work, sorted, as each arrival sees it
@@ -52,7 +56,7 @@ def test_the_mmc_case_agrees_with_erlang_c(occupancy: float, arrivals: int) -> N
     servers, handling = 20, 600.0
     rate = occupancy * servers / handling
     arrival = poisson(rate, arrivals, seed=2)
-    run = simulate_centre(arrival, np.zeros(arrivals, int), centre((servers,), handling / MINUTE_S), arrival[-1], seed=3)
+    run = simulate_centre(arrival, np.zeros(arrivals, int), centre((servers,), handling / MINUTE_S), arrival[-1], rng(3))
     waits = run.wait[arrivals // 20 : arrivals - arrivals // 100]  # the tail: those the end cut off
     batches = np.array([(np.mean(w > 0), w.mean(), np.mean(w <= 60.0)) for w in np.array_split(waits, 20)])
     mean = batches.mean(axis=0)
@@ -69,7 +73,7 @@ def test_a_breach_is_taken_before_older_alerts_of_lower_priority() -> None:
     # then a breach queue up: the breach goes next, then equipment, then unmonitored.
     arrival = np.array([0.0, 60.0, 120.0, 180.0])
     klass = np.array([EQUIPMENT, UNMONITORED, EQUIPMENT, BREACH])
-    run = simulate_centre(arrival, klass, centre((1,), handling_minutes=10.0, distribution="lognormal"), 10 * HOUR, seed=1)
+    run = simulate_centre(arrival, klass, centre((1,), handling_minutes=10.0, distribution="lognormal"), 10 * HOUR, rng(1))
     assert list(np.argsort(run.start)) == [0, 3, 2, 1]
     assert run.start[3] == run.end[0]  # taken up the moment the operator was free
 
@@ -79,7 +83,7 @@ def test_the_rota_staffs_each_shift_and_an_operator_finishes_the_alert_in_hand()
     # time until 19:00, then one at a time; those taken up before 19:00 are finished after it.
     params = centre((3, 1), handling_minutes=30.0, shift_hours=12.0, first_shift_hour=7.0)
     burst = np.full(8, 18 * HOUR + 55 * MINUTE_S)
-    run = simulate_centre(burst, np.zeros(8, int), params, 2 * 24 * HOUR, seed=4)
+    run = simulate_centre(burst, np.zeros(8, int), params, 2 * 24 * HOUR, rng(4))
     taken_by_day = run.start < 19 * HOUR
     assert taken_by_day.sum() == 3 and (run.end[taken_by_day] > 19 * HOUR).all()
     # After 19:00 one operator takes the rest one after another: none overlaps the one before.
@@ -94,15 +98,15 @@ def test_the_same_seed_gives_the_same_run_and_another_seed_another() -> None:
     arrival = poisson(1 / 60, 2_000, seed=5)
     klass = np.random.default_rng(6).integers(0, 4, 2_000)
     params = centre((12, 8), shift_hours=12.0, first_shift_hour=7.0, distribution="lognormal")
-    one, two = (simulate_centre(arrival, klass, params, arrival[-1], seed=9) for _ in range(2))
-    other = simulate_centre(arrival, klass, params, arrival[-1], seed=10)
+    one, two = (simulate_centre(arrival, klass, params, arrival[-1], rng(9)) for _ in range(2))
+    other = simulate_centre(arrival, klass, params, arrival[-1], rng(10))
     assert np.array_equal(one.start, two.start, equal_nan=True) and np.array_equal(one.end, two.end, equal_nan=True)
     assert not np.array_equal(one.end, other.end, equal_nan=True)
 
 
 def test_an_alert_not_reached_by_the_horizon_counts_its_wait_so_far() -> None:
     arrival = np.array([0.0, 1.0])
-    run = simulate_centre(arrival, np.zeros(2, int), centre((1,), handling_minutes=600.0), 3 * HOUR, seed=1)
+    run = simulate_centre(arrival, np.zeros(2, int), centre((1,), handling_minutes=600.0), 3 * HOUR, rng(1))
     assert np.isnan(run.start[1]) and np.isnan(run.end[0])
     assert run.wait[1] == 3 * HOUR - 1.0
 
@@ -112,4 +116,4 @@ def test_an_alert_not_reached_by_the_horizon_counts_its_wait_so_far() -> None:
 ])
 def test_arrivals_out_of_order_are_refused(arrival: list[float], klass: list[int], problem: str) -> None:
     with pytest.raises(ValueError, match=problem):
-        simulate_centre(np.array(arrival), np.array(klass), centre((1,)), 10.0, seed=1)
+        simulate_centre(np.array(arrival), np.array(klass), centre((1,)), 10.0, rng(1))

@@ -1,0 +1,76 @@
+"""What a centre run comes to (``sim.operations.measures``): deadlines, overload, Little's law, the haystack."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.operations.centre import MINUTE_S, simulate_centre
+from sim.operations.measures import centre_measures, hourly_queue
+from sim.operations.params import AlertClass, CentreParams, Classes, Handling, Rota, load_centre
+
+HOUR = 3600.0
+
+
+def one_operator(handling_minutes: float) -> CentreParams:
+    klass = AlertClass(1, 15.0, Handling("exponential", handling_minutes))
+    return CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(klass, klass, klass, klass))
+
+
+def test_littles_law_holds_on_a_rota_with_every_class() -> None:
+    rng = np.random.default_rng(3)
+    arrival = np.cumsum(rng.exponential(40.0, 20_000))
+    klass = rng.integers(0, 4, len(arrival))
+    centre = load_centre()
+    run = simulate_centre(arrival, klass, centre, arrival[-1], rng)
+    law = centre_measures(run, centre, np.zeros(len(arrival), bool))["littles_law"]
+    assert law["holds"] and law["relative_gap"] < 1e-9
+    assert law["mean_queue"] == pytest.approx(law["arrival_rate_per_s"] * law["mean_wait_s"], rel=1e-9)
+
+
+def test_a_centre_that_cannot_keep_up_is_flagged_overloaded_with_its_growth() -> None:
+    # One operator, 10-minute alerts every 5 minutes: half the work is done, the queue grows
+    # by about 6 an hour, and the run still ends at its horizon.
+    arrival = np.arange(0.0, 2 * 24 * HOUR, 5 * MINUTE_S)
+    params = one_operator(10.0)
+    run = simulate_centre(arrival, np.zeros(len(arrival), int), params, 2 * 24 * HOUR, np.random.default_rng(1))
+    measures = centre_measures(run, params, np.zeros(len(arrival), bool))
+    assert measures["overloaded"] and measures["offered_load"] == pytest.approx(2.0)
+    assert measures["queue_growth_per_hour"] == pytest.approx(6.0, rel=0.25)
+    assert measures["waiting_at_end"] > 200 and measures["occupancy"] == pytest.approx(1.0, abs=0.01)
+    calm = one_operator(2.0)
+    calm_run = simulate_centre(arrival, np.zeros(len(arrival), int), calm, 2 * 24 * HOUR, np.random.default_rng(1))
+    calm_measures = centre_measures(calm_run, calm, np.zeros(len(arrival), bool))
+    assert not calm_measures["overloaded"] and abs(calm_measures["queue_growth_per_hour"]) < 0.1
+
+
+def test_deadlines_and_the_haystack_before_each_genuine_breach() -> None:
+    # One operator, 10-minute alerts: four at once are taken up at 0, 10, 20 and 30 minutes;
+    # with a 15-minute deadline the first two hold it. The fourth, a genuine breach, waited
+    # while three others were taken up.
+    params = one_operator(10.0)
+    arrival = np.zeros(4)
+    run = simulate_centre(arrival, np.zeros(4, int), params, 10 * HOUR, np.random.default_rng(1))
+    run = type(run)(run.arrival, run.klass, np.array([0.0, 600.0, 1200.0, 1800.0]), run.end, run.queue_times,
+                    run.queue_steps, run.busy_s, run.desk_s, run.horizon)
+    measures = centre_measures(run, params, np.array([False, False, False, True]))
+    assert measures["classes"]["breach"]["within_deadline_share"] == 0.5
+    assert measures["classes"]["breach"]["time_to_action_median_s"] == 900.0
+    genuine = measures["genuine_breaches"]
+    assert genuine == {"alerts": 1, "past_deadline": 1, "items_taken_up_while_waiting_median": 3.0,
+                       "items_taken_up_while_waiting_p95": 3.0}
+
+
+def test_an_alert_still_waiting_before_its_deadline_counts_neither_way() -> None:
+    params = one_operator(600.0)
+    run = simulate_centre(np.array([0.0, 3 * HOUR - 60.0]), np.zeros(2, int), params, 3 * HOUR, np.random.default_rng(1))
+    breach = centre_measures(run, params, np.zeros(2, bool))["classes"]["breach"]
+    assert breach["taken_up"] == 1 and breach["within_deadline_share"] == 1.0
+
+
+def test_the_hourly_queue_is_the_time_average_in_each_hour() -> None:
+    params = one_operator(90.0)
+    run = simulate_centre(np.array([0.0, 0.0, 0.5 * HOUR]), np.zeros(3, int), params, 4 * HOUR, np.random.default_rng(2))
+    hourly = hourly_queue(run)
+    assert len(hourly) == 4 and hourly.mean() == pytest.approx(run.mean_queue())
+    assert hourly[0] > 0 and hourly[-1] <= hourly[0]
