@@ -89,6 +89,13 @@ def curfew_windows(curfew: Curfew | None, end: float) -> np.ndarray:
 # --- base unit -------------------------------------------------------------------------------
 
 
+def timer(interval: float, end: float, booted_s: float = 0.0) -> np.ndarray:
+    """When a device's periodic timer of ``interval`` fires in [0, end), the device having
+    started ``booted_s`` before the run: a fleet's devices were fitted at different times, so
+    their timers do not all fire on the same second."""
+    return np.arange(interval - booted_s % interval, end, interval)
+
+
 @dataclass(frozen=True)
 class UnitInputs:
     tag_id: int
@@ -97,6 +104,7 @@ class UnitInputs:
     tag_gone: np.ndarray  # (n, 2) [declared leave, return) as the unit sees them (true and spurious)
     tampers: np.ndarray  # (n, 2) the tag's strap flag set (true removals and false sensor reports)
     mains_cuts: np.ndarray  # (n, 2)
+    booted_s: float = 0.0  # the unit started this long before the run (its status timer's phase)
 
 
 def base_unit(inputs: UnitInputs, params: DeviceParams, rng: np.random.Generator) -> tuple[Outbox, np.ndarray]:
@@ -104,7 +112,7 @@ def base_unit(inputs: UnitInputs, params: DeviceParams, rng: np.random.Generator
     the tag's beacon intervals where they matter (one for each tamper interval)."""
     p, tag = params.base_unit, params.rf_tag
     backup_s = p.backup_battery_hours * HOUR_S
-    status_times = np.arange(p.status_interval_s, inputs.end, p.status_interval_s)
+    status_times = timer(p.status_interval_s, inputs.end, inputs.booted_s)
     cuts = inputs.mains_cuts
     dead = np.column_stack((cuts[:, 0] + backup_s, cuts[:, 1]))[cuts[:, 1] - cuts[:, 0] > backup_s]
     gone = _as_heard(inputs.tag_gone, dead, p.leave_time_s)
@@ -323,13 +331,14 @@ class GpsInputs:
     charging: np.ndarray  # (n, 2)
     battery: Battery  # from ``charging``
     clock_scale: float = 1.0  # the tag's clock runs at this rate: fixes are stamped on it, as uploads are
+    booted_s: float = 0.0  # the tag started this long before the run (its upload timer's phase)
 
 
 def gps_tag(inputs: GpsInputs, params: DeviceParams) -> Outbox:
     p = params.gps_tag
     box = Outbox()
     battery = inputs.battery
-    uploads = np.arange(p.upload_interval_s, inputs.end, p.upload_interval_s)
+    uploads = timer(p.upload_interval_s, inputs.end, inputs.booted_s)
     urgent = np.concatenate((inputs.violations[:, 0], inputs.strap_open[:, 0], battery.low_at))
     # Flat, the tag does nothing: a violation, a strap opening or an upload due then is missed,
     # and the status of the upload it makes when charging revives it shows how things are then.
@@ -383,13 +392,14 @@ class AlcoholInputs:
     skin_temp_c: np.ndarray
     tampered: np.ndarray  # (n, 2)
     away: np.ndarray  # (n, 2) out of reach of its base station
+    booted_s: float = 0.0  # the tag started this long before the run (its daily upload's phase)
 
 
 def alcohol_tag(inputs: AlcoholInputs, params: DeviceParams) -> Outbox:
     p = params.alcohol_tag
     box = Outbox()
     t = inputs.reading_times
-    daily = np.arange(p.upload_interval_s, inputs.end + p.upload_interval_s, p.upload_interval_s)
+    daily = timer(p.upload_interval_s, inputs.end + p.upload_interval_s, inputs.booted_s)
     tampered = contains(inputs.tampered, t)
     urgent = (inputs.tac_mg_dl >= p.tac_threshold_mg_dl) | tampered
     upload = np.where(urgent, t, daily[np.minimum(np.searchsorted(daily, t, side="left"), len(daily) - 1)])

@@ -61,7 +61,7 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     s = subject.index
     out: list[tuple[int, Delivery]] = []
     worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
-    for slot, drift in zip(subject.slots, subject.drift_ppm, strict=True):
+    for slot, drift, booted in zip(subject.slots, subject.drift_ppm, subject.booted_s, strict=True):
         device = subject.device(slot)
         false = false_tampers(scenario, supplier, fault_rng)
         restarts = reboots(scenario, supplier, fault_rng)
@@ -86,16 +86,16 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             true_gone = away[away[:, 1] - away[:, 0] > params.base_unit.leave_time_s]
             true_gone = np.column_stack((true_gone[:, 0] + params.base_unit.leave_time_s, true_gone[:, 1]))
             gone = union(true_gone, spurious)
-            box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts), params,
+            box, dead = models.base_unit(models.UnitInputs(subject.device(Slot.RF_TAG), end, windows, gone, tampers, cuts, booted), params,
                                          streams.subject(s, Use.BEACONS))
             blocked = union(blocked, dead)
         elif slot is Slot.GPS_TAG:
             assert battery is not None  # made above for every GPS wearer
             box = _gps_box(subject, scenario, supplier, streams, track, home, zones, violations, charging, battery, tampers,
-                           drift, end)
+                           drift, booted, end)
             blocked = union(blocked, flat)
         else:
-            box = _alcohol_box(subject, supplier, streams, home, life, tampers, end)
+            box = _alcohol_box(subject, supplier, streams, home, life, tampers, booted, end)
         stats.messages += len(box.messages)
         frames = _frames(device, box, drift, restarts)
         delivery = deliver(frames, np.asarray(box.ready_at), scenario.network, params.uplink_for(KIND_OF_SLOT[slot].value), blocked,
@@ -187,16 +187,21 @@ def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndar
 
 def _gps_box(subject: Subject, scenario: Scenario, supplier: Supplier, streams: Streams, track: Track, home: np.ndarray,
              zones: list[np.ndarray], violations: np.ndarray, charging: np.ndarray, battery: models.Battery,
-             tampers: np.ndarray, drift_ppm: float, end: float) -> models.Outbox:
+             tampers: np.ndarray, drift_ppm: float, booted: float, end: float) -> models.Outbox:
     p = supplier.devices.gps_tag
-    schedule = _fix_schedule(home, violations, p, end)
+    # At home when the run begins is at home since before it, and so already at rest: the run
+    # starts in the middle of everyone's life, not with every tag just come home at once.
+    settled = home.copy()
+    if len(settled) and settled[0, 0] <= 0.0:
+        settled[0, 0] = -math.inf
+    schedule = _fix_schedule(settled, violations, p, booted, end)
     times = np.union1d(schedule[~contains(battery.flat, schedule)], models.revivals(battery.flat, schedule, end))
     fixes = gps_fixes(track, times, supplier.gps, streams.subject(subject.index, Use.GPS), lat0=scenario.town.lat, lon0=scenario.town.lon)
     # A tag at home long enough to be still is at rest (hourly fixes): the schedule already says so.
-    at_rest = contains(home, times - p.rest_after_s) & contains(home, times)
+    at_rest = contains(settled, times - p.rest_after_s) & contains(settled, times)
     got = fixes.got_fix
     inputs = models.GpsInputs(end, times, got, _spread(fixes.lat, got), _spread(fixes.lon, got), _spread(fixes.accuracy_m, got),
-                              at_rest, violations, tampers, charging, battery, 1 + drift_ppm * 1e-6)
+                              at_rest, violations, tampers, charging, battery, 1 + drift_ppm * 1e-6, booted)
     return models.gps_tag(inputs, supplier.devices)
 
 
@@ -207,12 +212,13 @@ def _spread(values: np.ndarray, got: np.ndarray) -> np.ndarray:
     return out
 
 
-def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, end: float) -> np.ndarray:
+def _fix_schedule(home: np.ndarray, violations: np.ndarray, p: GpsTagParams, booted: float, end: float) -> np.ndarray:
     """When the tag tries for a fix: every fix interval, hourly once at rest at home, and every
-    violation interval while a zone rule is broken."""
-    regular = np.arange(p.fix_interval_s, end, p.fix_interval_s)
+    violation interval while a zone rule is broken; the timers from the tag's start, ``booted``
+    seconds before the run."""
+    regular = models.timer(p.fix_interval_s, end, booted)
     resting = contains(home, regular - p.rest_after_s) & contains(home, regular)
-    times = [regular[~resting], np.arange(p.rest_fix_interval_s, end, p.rest_fix_interval_s)]
+    times = [regular[~resting], models.timer(p.rest_fix_interval_s, end, booted)]
     times[1] = times[1][contains(home, times[1] - p.rest_after_s) & contains(home, times[1])]
     for a, b in violations:
         times.append(np.arange(a, b, p.violation_fix_interval_s))
@@ -253,13 +259,13 @@ def _charge_missed(charging: np.ndarray, habit: ChargingHabit, end: float) -> np
 
 
 def _alcohol_box(subject: Subject, supplier: Supplier, streams: Streams, home: np.ndarray, life: Life,
-                 tampers: np.ndarray, end: float) -> models.Outbox:
+                 tampers: np.ndarray, booted: float, end: float) -> models.Outbox:
     p = supplier.devices.alcohol_tag
     rng = streams.subject(subject.index, Use.ALCOHOL)
     episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
     detected = rng.random(len(episodes)) < supplier.alcohol.detection_share(life.drinking[:, 1])
-    times = np.arange(p.reading_interval_s, end, p.reading_interval_s)
+    times = models.timer(p.reading_interval_s, end, booted)
     tac = readings(episodes, times, detected, rng)
     skin = rng.normal(p.bench_skin_temp_c, p.bench_skin_temp_sd_c, len(times))
     away = complement(home, 0.0, end + DAY_S)
-    return models.alcohol_tag(models.AlcoholInputs(end, times, tac, skin, tampers, away), supplier.devices)
+    return models.alcohol_tag(models.AlcoholInputs(end, times, tac, skin, tampers, away, booted), supplier.devices)

@@ -17,6 +17,7 @@ import numpy as np
 from firmware_stubs.params import DeviceParams
 from sim.detector.cases import Case, Curfew, DeviceKind, FittedDevice, Zone
 from sim.scenario import Scenario, Supplier
+from sim.world.draws import DAY_S
 from sim.world.streams import Streams, Use
 from sim.world.track import to_lat_lon
 
@@ -75,6 +76,7 @@ class Subject:
     traits: Traits
     faulty_install: tuple[Slot, ...]  # fitted, never reporting
     drift_ppm: tuple[float, ...]  # per slot in ``slots``
+    booted_s: tuple[float, ...]  # per slot: how long before the run the device started (its timers' phase)
 
     def wears(self, slot: Slot) -> bool:
         return slot in self.slots
@@ -139,7 +141,10 @@ def build_subject(index: int, scenario: Scenario, supplier: Supplier, streams: S
     faults = supplier.faults
     faulty = tuple(s for s in slots if s is not Slot.RF_TAG and rng.random() < faults.install_fault_share)
     drift = tuple(float(d) for d in rng.normal(0.0, faults.clock_drift_ppm_sd, len(slots)))
-    return Subject(index, home, area_of(*home, scenario), slots, curfew, tuple(exclusions), traits, faulty, drift)
+    # Fitted at different times, the devices' timers do not all fire on the same second; drawn
+    # from a stream of their own so that nothing else a subject draws moves.
+    booted = tuple(float(streams.subject(index, Use.BOOT, slot).uniform(0.0, DAY_S)) for slot in slots)
+    return Subject(index, home, area_of(*home, scenario), slots, curfew, tuple(exclusions), traits, faulty, drift, booted)
 
 
 def case_of(subject: Subject, scenario: Scenario, params: DeviceParams) -> Case:

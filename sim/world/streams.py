@@ -33,6 +33,7 @@ class Use(IntEnum):
     FAULTS = 5
     LINK = 6  # then the device's slot
     BEACONS = 7  # an RF tag's beacon intervals, where the fleet needs one
+    BOOT = 8  # then the device's slot: when it started, before the run
 
 
 class Streams:

@@ -564,18 +564,40 @@ def test_event_times_run_on_each_devices_drifting_clock() -> None:
                  Kind.ALCOHOL_READING: run.supplier.devices.alcohol_tag.reading_interval_s}
     checked = visibly = 0
     for s in run.subjects:
-        for slot, drift in zip(s.slots, s.drift_ppm, strict=True):
+        for slot, drift, booted in zip(s.slots, s.drift_ppm, s.booted_s, strict=True):
             recs = [r for r in run.records if r.device == s.device(slot) and r.kind in intervals]
+
+            def nominal(t: float, interval: float) -> float:  # the timer's tick nearest t, from the device's start
+                return round((t + booted) / interval) * interval - booted
+
             for r in recs:
-                nominal = round(r.event_time / intervals[r.kind]) * intervals[r.kind]
-                assert r.event_time == pytest.approx(nominal * (1 + drift * 1e-6), abs=0.5 * MS + 1e-9)
+                assert r.event_time == pytest.approx(nominal(r.event_time, intervals[r.kind]) * (1 + drift * 1e-6),
+                                                     abs=0.5 * MS + 1e-9)
                 checked += 1
             if recs and abs(drift) >= 20:
                 last = max(recs, key=lambda r: r.event_time)
-                off = last.event_time - round(last.event_time / intervals[last.kind]) * intervals[last.kind]
+                off = last.event_time - nominal(last.event_time, intervals[last.kind])
                 assert abs(off) > 1.0 and math.copysign(1, off) == math.copysign(1, drift)
                 visibly += 1
     assert checked >= 400 and visibly >= 3
+
+
+def test_devices_started_at_their_own_times_and_the_run_begins_in_the_middle_of_their_lives() -> None:
+    # Each device's timers tick from its own start, so a fleet's status checks and uploads do
+    # not all land on the same second; and a tag at home when the run begins is already at rest,
+    # so the run's first minutes bring no more fixes than the same minutes a day later.
+    run = run_quiet(subjects=80, days=2.0)
+    status = Kind.STATUS_CHECK
+    phases = {r.device: round(r.event_time % 3600.0) for r in run.records if r.kind is status}
+    assert len(phases) >= 20 and len(set(phases.values())) >= 0.9 * len(phases)
+    first_upload = {}
+    for r in run.records:
+        if r.kind is Kind.GPS_FIXES:
+            first_upload.setdefault(r.device, r.event_time)
+    assert len(first_upload) >= 10 and np.ptp(list(first_upload.values())) > 300.0
+    fixes = np.concatenate([r.fixes["time"] for r in run.records if r.kind is Kind.GPS_FIXES])
+    first, a_day_on = np.sum(fixes < 1800.0), np.sum((fixes >= 86400.0) & (fixes < 86400.0 + 1800.0))
+    assert first <= 1.5 * a_day_on
 
 
 def test_gps_fixes_are_stamped_on_the_same_clock_as_their_upload() -> None:
