@@ -225,6 +225,59 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def add_staff(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "staff",
+        help="the fewest monitoring-centre operators a shift that hold every deadline, by policy",
+        description="Simulate SCENARIO once, detect with each policy, and for each find by simulation the fewest "
+        "operators rostered on every shift of the centre (seeds/operations/centre.toml) for which each alert "
+        "class has at least --service-level of its alerts taken up within its deadline; Erlang C gives the "
+        "first guess. Field officers are not modelled yet.",
+    )
+    _add_scenario_arguments(parser)
+    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+    parser.add_argument("--service-level", type=_share_percent, default=90, metavar="PCT",
+                        help="the share of each class's alerts to take up within its deadline, in percent (default 90)")
+    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                        help="processes simulating the world (default: one a core)")
+
+    def run(args: argparse.Namespace) -> int:
+        from sim.operations.params import load_centre
+        from sim.operations.staffing import fewest_operators
+        from sim.run import centre_inputs, operations_stream
+        from sim.run import run as run_all
+        from sim.score import load_scoring_rules
+
+        scenario, supplier = _scenario_of(args)
+        policies = _policies(args.policies)
+        rules, centre = load_scoring_rules(), load_centre()
+        with _progress(scenario) as progress:
+            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre)
+        share = args.service_level / 100
+        print(f"{scenario.name}: {scenario.subjects:,} subjects, {scenario.days:g} days; every class {args.service_level}% "
+              f"within its deadline; {centre.rota.shift_hours:g}-hour shifts, {centre.rota.shrinkage:.0%} shrinkage "
+              f"(today's roster {'/'.join(map(str, centre.rota.operators))})")
+        for name, policy_run in result.policies.items():
+            arrivals, genuine = centre_inputs(policy_run.alerts, policy_run.scorecard)
+            answer = fewest_operators(arrivals.time, arrivals.klass, genuine, centre, result.world.end,
+                                      lambda: operations_stream(scenario.seed), share)
+            tried = ", ".join(f"{n}{'' if ok else ' no'}" for n, ok in answer.tried)
+            if answer.operators is None:
+                print(f"{name}: no roster holds every deadline (tried {tried})")
+                continue
+            measures = answer.measures
+            assert measures is not None  # found with the answer
+            within = ", ".join(f"{k} {c['within_deadline_share']:.1%}" for k, c in measures["classes"].items()
+                               if c["within_deadline_share"] is not None)
+            print(f"{name}: {answer.operators} operators a shift ({measures['operators']['at_desk'][0]} at desks), "
+                  f"occupancy {measures['occupancy']:.0%}; within deadline: {within}; Erlang C first guess "
+                  f"{answer.erlang_guess}; tried {tried}")
+        return 0
+
+    parser.set_defaults(run=run)
+
+
 def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
                         help="a shipped scenario's name or a TOML file (default smoke)")
@@ -332,7 +385,7 @@ def summary(result: WorldRun, wall_s: float) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_bench)
+COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_staff, add_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -406,6 +459,14 @@ def _operators(text: str) -> tuple[int, ...]:
     if any(n < 0 for n in counts):
         raise argparse.ArgumentTypeError(f"{text!r}: a count of operators is not below zero")
     return counts
+
+
+def _share_percent(text: str) -> int:
+    """A service level in whole percent, 1 to 99."""
+    value = _whole_number(text)
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 99")
+    return value
 
 
 def _percent(text: str) -> int:

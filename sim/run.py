@@ -30,7 +30,7 @@ from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
 from sim.detector.policy import Policy
 from sim.detector.state import DetectorStats
-from sim.operations.arrivals import centre_arrivals
+from sim.operations.arrivals import CentreArrivals, centre_arrivals
 from sim.operations.centre import simulate_centre
 from sim.operations.measures import centre_measures
 from sim.operations.params import CentreParams, load_centre
@@ -105,14 +105,25 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
 
 
 def _operations(alerts: list[Alert], card: Scorecard, centre: CentreParams, end: float, seed: int) -> dict:
-    """One policy's operator-facing alerts through the monitoring centre until the run's end.
-    Every policy's centre draws from the same stream: a difference between them is their alerts'."""
+    """One policy's operator-facing alerts through the monitoring centre until the run's end."""
+    arrivals, genuine = centre_inputs(alerts, card)
+    centre_run = simulate_centre(arrivals.time, arrivals.klass, centre, end, operations_stream(seed))
+    return centre_measures(centre_run, centre, genuine)
+
+
+def centre_inputs(alerts: list[Alert], card: Scorecard) -> tuple[CentreArrivals, np.ndarray]:
+    """A policy's alerts as the centre receives them, and which of them are true breach alerts."""
     raised = [a for a in alerts if a.raised_at is not None]
     arrivals = centre_arrivals(raised)
     genuine = np.array([raised[i].category is Category.BREACH and card.alerts[i].verdict == "true" for i in arrivals.alert],
                        dtype=bool)
-    centre_run = simulate_centre(arrivals.time, arrivals.klass, centre, end, Streams(seed).rng(Branch.OPERATIONS))
-    return centre_measures(centre_run, centre, genuine)
+    return arrivals, genuine
+
+
+def operations_stream(seed: int) -> np.random.Generator:
+    """The centre's handling times: one stream for every policy and every roster, so that two
+    centres differ by their alerts or their staff, not by their draws."""
+    return Streams(seed).rng(Branch.OPERATIONS)
 
 
 def results(result: RunResult) -> dict:
