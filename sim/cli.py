@@ -114,8 +114,7 @@ def add_listen(commands: argparse._SubParsersAction) -> None:
     target.add_argument("--stub", action="store_true", help="serve a stub of --kind on a fresh PTY and listen to it")
     parser.add_argument("--kind", choices=KINDS, required=True, help="the device's kind (a base unit brings its RF tag, id + 1)")
     parser.add_argument("--device-id", type=_device_id, default=1, help="the device's id (default 1)")
-    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
-                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+    _add_policies_argument(parser)
     parser.add_argument("--for", type=_positive_float, default=60.0, dest="duration_s", metavar="SECONDS",
                         help="how long to listen, wall seconds (default 60)")
     parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
@@ -180,10 +179,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         "results.json, alerts.csv, truth.csv and report.html to --out.",
     )
     _add_scenario_arguments(parser)
-    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
-                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
-    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
-                        help="processes simulating the world (default: one a core)")
+    _add_policies_argument(parser)
+    _add_workers_argument(parser)
     parser.add_argument("--operators", type=_operators, metavar="N[,M...]",
                         help="monitoring-centre operators rostered on each shift, or one count for every shift "
                         "(default: seeds/operations/centre.toml)")
@@ -235,12 +232,10 @@ def add_staff(commands: argparse._SubParsersAction) -> None:
         "first guess. Field officers are not modelled yet.",
     )
     _add_scenario_arguments(parser)
-    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
-                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+    _add_policies_argument(parser)
     parser.add_argument("--service-level", type=_share_percent, default=90, metavar="PCT",
                         help="the share of each class's alerts to take up within its deadline, in percent (default 90)")
-    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
-                        help="processes simulating the world (default: one a core)")
+    _add_workers_argument(parser)
 
     def run(args: argparse.Namespace) -> int:
         from sim.operations.params import load_centre
@@ -285,6 +280,16 @@ def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subjects", type=_positive_int, help="override the population size")
     parser.add_argument("--days", type=_positive_float, help="override the run's length")
     parser.add_argument("--seed", type=_seed, help="override the root seed")
+
+
+def _add_policies_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
+                        help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+
+
+def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
+                        help="processes simulating the world (default: one a core)")
 
 
 def _scenario_of(args: argparse.Namespace) -> tuple[Scenario, Supplier]:
