@@ -462,7 +462,7 @@ def _operators(text: str) -> tuple[int, ...]:
     """``N`` or ``N,M,...``: whole numbers of operators, none below zero (the rota says if too few)."""
     counts = tuple(_whole_number(part.strip()) for part in text.split(","))
     if any(n < 0 for n in counts):
-        raise argparse.ArgumentTypeError(f"{text!r}: a count of operators is not below zero")
+        raise argparse.ArgumentTypeError(f"{text!r}: a count of operators must not be below zero")
     return counts
 
 

@@ -2,9 +2,9 @@
 
 Each alert arrives at the time it was raised and waits in one queue, highest priority
 first and, within a priority, oldest first. An operator at a desk takes the next one,
-handles it for a time drawn from its class's distribution, and takes the next; an operator
-whose shift ends finishes the alert in hand first, and one whose shift has not begun does
-nothing. Nothing is pre-empted: an operator in the middle of an equipment alert finishes
+handles it for its time (drawn from its class's distribution), and takes the next; an
+operator whose shift ends stays on to finish the alert in hand while the next shift's
+operator takes the desk, and a desk whose shift has no one does nothing. Nothing is pre-empted: an operator in the middle of an equipment alert finishes
 it before a breach that arrived meanwhile. What comes of an alert after the desk (a call,
 a field visit, a notification) is not modelled here.
 """
@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from scipy.special import ndtri
 
 from sim.operations.params import CLASS_NAMES, CentreParams, Handling
 
@@ -54,8 +55,8 @@ class CentreRun:
 def simulate_centre(arrival: np.ndarray, klass: np.ndarray, params: CentreParams, horizon: float,
                     rng: np.random.Generator) -> CentreRun:
     """Feed the alerts (arrival times in s from midnight of the run's first day, sorted;
-    their classes as indices into ``CLASS_NAMES``) to the centre until ``horizon``; handling
-    times are drawn from ``rng`` as each alert is taken up."""
+    their classes as indices into ``CLASS_NAMES``) to the centre until ``horizon``; each
+    alert's handling time is drawn from ``rng``, one draw an alert in arrival order."""
     arrival = np.asarray(arrival, dtype=float)
     klass = np.asarray(klass, dtype=np.int64)
     if len(arrival) != len(klass):
@@ -69,11 +70,14 @@ class _Centre:
     def __init__(self, arrival: np.ndarray, klass: np.ndarray, params: CentreParams, horizon: float,
                  rng: np.random.Generator) -> None:
         self.env = simpy.Environment()
-        self.arrival, self.klass, self.horizon, self.rng = arrival, klass, horizon, rng
+        self.arrival, self.klass, self.horizon = arrival, klass, horizon
         self.rota = params.rota
         classes = params.classes.by_name()
         self.priority = [classes[name].priority for name in CLASS_NAMES]
         self.handling = [classes[name].handling for name in CLASS_NAMES]
+        # Drawn up front, one per alert by arrival: two rosters, or two runs of the same alerts,
+        # give each alert the same handling time, so they differ only by their staff.
+        self.handling_s = handling_times(klass, self.handling, rng)
         self.start = np.full(len(arrival), np.nan)
         self.end = np.full(len(arrival), np.nan)
         self.waiting: list[tuple[int, float, int]] = []  # (priority, arrival, alert)
@@ -119,19 +123,29 @@ class _Centre:
                 if not woken.triggered:
                     self.idle.remove(woken)
             else:
-                # Taken up now and finished, past the shift's end if need be.
                 _, _, i = heapq.heappop(self.waiting)
                 self._queue_changed()
                 self.start[i] = env.now
-                done = env.now + self._handling_time(self.handling[self.klass[i]])
+                done = env.now + self.handling_s[i]
                 self.busy_s += min(done, self.horizon) - env.now
-                yield env.timeout(min(done, self.horizon) - env.now)
                 if done <= self.horizon:
                     self.end[i] = done
+                # An alert running past the shift's end is finished by its operator staying on;
+                # the desk is the next shift's from the change.
+                yield env.timeout(min(done, change) - env.now)
 
-    def _handling_time(self, handling: Handling) -> float:
-        mean = handling.mean_minutes * MINUTE_S
-        if handling.distribution == "exponential":
-            return float(self.rng.exponential(mean))
-        sigma2 = math.log1p(handling.cv**2)
-        return float(self.rng.lognormal(math.log(mean) - sigma2 / 2, math.sqrt(sigma2)))
+
+def handling_times(klass: np.ndarray, handling: list[Handling], rng: np.random.Generator) -> np.ndarray:
+    """Each alert's handling time, s, from its class's distribution: one uniform draw an alert,
+    through the distribution's inverse."""
+    u = rng.random(len(klass))
+    out = np.empty(len(klass))
+    for k, h in enumerate(handling):
+        mine = klass == k
+        mean = h.mean_minutes * MINUTE_S
+        if h.distribution == "exponential":
+            out[mine] = -mean * np.log1p(-u[mine])
+        else:
+            sigma = math.sqrt(math.log1p(h.cv**2))
+            out[mine] = np.exp(math.log(mean) - sigma**2 / 2 + sigma * ndtri(u[mine]))
+    return out

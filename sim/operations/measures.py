@@ -4,6 +4,7 @@ haystack in front of each genuine breach. JSON-ready (``docs/results.md``, ``ope
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -15,8 +16,12 @@ LITTLE_TOLERANCE = 0.01  # relative: the queue's time-average against arrival ra
 
 
 def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -> dict[str, Any]:
-    """The measures of ``run``; ``genuine[i]`` says the i-th arrival is a true breach alert."""
+    """The measures of ``run``; ``genuine[i]`` says the i-th arrival is a true breach alert.
+    Alerts raised at or after the horizon never reached the centre and are left out."""
     classes = params.classes.by_name()
+    arrived = run.arrival < run.horizon
+    run = _arrived(run, arrived)
+    genuine = np.asarray(genuine, dtype=bool)[arrived]
     wait, taken = run.wait, ~np.isnan(run.start)
     by_class = {}
     for k, name in enumerate(CLASS_NAMES):
@@ -39,7 +44,7 @@ def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -
         "waiting_at_end": int((~taken).sum()),
         "queue": {"mean": run.mean_queue(), "max": int(run.queue_steps.max()), "hourly_mean": hourly.tolist()},
         "classes": by_class,
-        "genuine_breaches": _genuine(run, genuine, classes["breach"].deadline_minutes * MINUTE_S),
+        "genuine_breaches": _genuine(run, genuine, np.array([classes[n].deadline_minutes * MINUTE_S for n in CLASS_NAMES])),
         "littles_law": littles_law(run),
     }
 
@@ -94,16 +99,25 @@ def _within(wait: np.ndarray, taken: np.ndarray, deadline: float) -> float | Non
     return float(np.mean(wait[decided] <= deadline)) if decided.any() else None
 
 
-def _genuine(run: CentreRun, genuine: np.ndarray, deadline: float) -> dict[str, Any]:
-    """The genuine breach alerts: how many waited past the breach deadline, and how many other
-    alerts the centre took up while each waited (the haystack before the needle)."""
+def _arrived(run: CentreRun, arrived: np.ndarray) -> CentreRun:
+    if arrived.all():
+        return run
+    return replace(run, arrival=run.arrival[arrived], klass=run.klass[arrived], start=run.start[arrived],
+                   end=run.end[arrived])
+
+
+def _genuine(run: CentreRun, genuine: np.ndarray, deadlines: np.ndarray) -> dict[str, Any]:
+    """The genuine breach alerts (tampers among them): how many waited past their class's
+    deadline, and how many other alerts the centre took up while each waited (the haystack
+    before the needle: every alert taken up from the moment it arrived, those arriving with it
+    and taken first among them, until it was reached)."""
     wait = run.wait[genuine]
     started = np.sort(run.start[~np.isnan(run.start)])
     reached = np.where(np.isnan(run.start), run.horizon, run.start)[genuine]
     before = np.searchsorted(started, reached, side="left") - np.searchsorted(started, run.arrival[genuine], side="left")
     return {
         "alerts": int(genuine.sum()),
-        "past_deadline": int((wait > deadline).sum()),
+        "past_deadline": int((wait > deadlines[run.klass[genuine]]).sum()),
         "items_taken_up_while_waiting_median": float(np.median(before)) if len(before) else None,
         "items_taken_up_while_waiting_p95": float(np.percentile(before, 95)) if len(before) else None,
     }

@@ -4,8 +4,8 @@ stated service level, found by simulating the centre on a policy's own alerts.
 Erlang C gives the first guess (the run's mean arrival rate and handling time against the
 tightest deadline); the search then simulates rosters, the same on every shift, doubling up
 from the guess until one holds and halving the gap down to the fewest that do. Every roster
-is simulated on the same alerts with the same random stream, so two rosters differ only by
-their staff.
+is simulated on the same alerts with the same random stream, and each alert's handling time
+is drawn by its place in the arrivals, so two rosters differ only by their staff.
 """
 
 from __future__ import annotations
@@ -54,10 +54,9 @@ def fewest_operators(arrival: np.ndarray, klass: np.ndarray, genuine: np.ndarray
     guess = erlang_guess(arrival, klass, params, horizon, share)
     low, high = _least_with_cover(params), max(guess, _least_with_cover(params))
     while not holds(high):
-        low = high + 1
-        high *= 2
-        if high > MOST_OPERATORS:
+        if high >= MOST_OPERATORS:
             return StaffingAnswer(None, guess, _tried(tried, share), None)
+        low, high = high + 1, min(2 * high, MOST_OPERATORS)
     while low < high:
         middle = (low + high) // 2
         if holds(middle):
@@ -70,6 +69,8 @@ def fewest_operators(arrival: np.ndarray, klass: np.ndarray, genuine: np.ndarray
 def erlang_guess(arrival: np.ndarray, klass: np.ndarray, params: CentreParams, horizon: float, share: float) -> int:
     """Operators to roster a shift by Erlang C: the run's mean arrival rate and mean handling
     time, the tightest deadline among the classes that have alerts, and the rota's shrinkage."""
+    arrived = arrival < horizon
+    arrival, klass = arrival[arrived], klass[arrived]
     if not len(arrival):
         return _least_with_cover(params)
     classes = params.classes.by_name()

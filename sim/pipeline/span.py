@@ -13,14 +13,17 @@ from sim.world.draws import DAY_S
 # process holds one span's merge (about 1 GB at 13,000 subject-days, with its temporaries) beside
 # its detectors, so that memory stays flat as the caseload grows.
 SUBJECT_DAYS_PER_SPAN = 6_000
-LONGEST_SPAN_S = DAY_S / 4
 
 
 def span_length(subjects: int) -> float:
-    """The stream's unit of receive time for a run of ``subjects``: a whole fraction of a day, at
-    most a quarter. Detection does not depend on it (the detector takes a batch as it would
-    the same records one by one); only memory and the spill's file count do."""
-    return min(LONGEST_SPAN_S, DAY_S / math.ceil(subjects / SUBJECT_DAYS_PER_SPAN))
+    """The stream's unit of receive time for a run of ``subjects``: a whole number of seconds
+    that divides the day (so that span edges are exact in floating point), at most a quarter of
+    it. Detection does not depend on it (the detector takes a batch as it would the same
+    records one by one); only memory and the spill's file count do."""
+    spans = max(4, math.ceil(subjects / SUBJECT_DAYS_PER_SPAN))
+    while DAY_S % spans:
+        spans += 1
+    return DAY_S / spans
 
 
 @dataclass(frozen=True)

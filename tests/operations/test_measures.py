@@ -74,3 +74,23 @@ def test_the_hourly_queue_is_the_time_average_in_each_hour() -> None:
     hourly = hourly_queue(run)
     assert len(hourly) == 4 and hourly.mean() == pytest.approx(run.mean_queue())
     assert hourly[0] > 0 and hourly[-1] <= hourly[0]
+
+
+def test_alerts_raised_at_or_after_the_horizon_are_left_out() -> None:
+    params = one_operator(10.0)
+    run = simulate_centre(np.array([10.0, 3600.0]), np.zeros(2, int), params, 3600.0, np.random.default_rng(1))
+    measures = centre_measures(run, params, np.array([False, True]))
+    assert measures["alerts"] == 1 and measures["classes"]["breach"]["alerts"] == 1
+    assert measures["waiting_at_end"] == 0 and measures["genuine_breaches"]["alerts"] == 0
+
+
+def test_a_genuine_tamper_is_held_to_the_tamper_deadline() -> None:
+    # One operator, 10-minute alerts: a breach and a tamper at once; the tamper waits 10 minutes,
+    # inside its 30-minute deadline though past the breach's 5.
+    breach = AlertClass(1, 5.0, Handling("lognormal", 10.0, 0.01))
+    tamper = AlertClass(2, 30.0, Handling("lognormal", 10.0, 0.01))
+    params = CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(breach, tamper, breach, breach))
+    run = simulate_centre(np.zeros(2), np.array([0, 1]), params, HOUR, np.random.default_rng(1))
+    genuine = centre_measures(run, params, np.array([True, True]))["genuine_breaches"]
+    assert genuine["alerts"] == 2 and genuine["past_deadline"] == 0
+    assert genuine["items_taken_up_while_waiting_median"] == 0.5  # the tamper waited behind the breach

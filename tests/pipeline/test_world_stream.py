@@ -78,3 +78,4 @@ def test_the_spill_folder_is_gone_when_reading_stops_early(small_blocks: None) -
 def test_spans_shorten_as_the_caseload_grows_so_each_holds_about_as_many_subject_days() -> None:
     assert span_length(90) == span_length(24_000) == DAY_S / 4
     assert span_length(26_647) == DAY_S / 5 and span_length(53_294) == DAY_S / 9 and span_length(106_588) == DAY_S / 18
+    assert span_length(40_000) == DAY_S / 8  # 7 spans would not divide the day into whole seconds
