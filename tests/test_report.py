@@ -322,9 +322,10 @@ def test_the_calibration_table_puts_each_published_figure_beside_each_policy(res
 def test_the_centre_tables_give_each_policy_and_class(results: dict[str, Any], tmp_path: Path) -> None:
     lines = format_operations(results).splitlines()
     rows = [line.split() for line in lines if line.split() and line.split()[0] in ("naive", "standard")]
-    assert [r[:2] for r in rows[:8]] == [[p, c] for p in ("naive", "standard") for c in ("breach", "tamper", "equipment", "unmonitored")]
-    assert rows[0][2:4] == ["60", "60"] and rows[4][2:4] == ["30", "30"]  # every alert taken up
-    assert [r[0] for r in rows[8:]] == ["naive", "standard"] and rows[8][1] == "28/21"
+    classes = ("breach", "tamper", "equipment", "unmonitored", "charging")
+    assert [r[:2] for r in rows[:10]] == [[p, c] for p in ("naive", "standard") for c in classes]
+    assert rows[0][2:4] == ["60", "60"] and rows[5][2:4] == ["30", "30"]  # every alert taken up
+    assert [r[0] for r in rows[10:]] == ["naive", "standard"] and rows[10][1] == "28/21"
     _, page = render(results, tmp_path)
     titles = [t[0] for t in page.tables if t and t[0][:2] == ["policy", "class"]]
     assert titles and titles[0][-1] == "within deadline"

@@ -25,9 +25,12 @@ class CentreArrivals:
 
 
 def class_of(alert: Alert) -> int:
-    """The centre's class of an operator-facing alert: tampers apart from the other breaches."""
+    """The centre's class of an operator-facing alert: tampers and missed charging (a day judged
+    once it is over) apart from the other breaches."""
     if alert.category is Category.BREACH:
-        return _CLASS["tamper"] if alert.kind in TAMPER_KINDS else _CLASS["breach"]
+        if alert.kind in TAMPER_KINDS:
+            return _CLASS["tamper"]
+        return _CLASS["charging"] if alert.kind is AlertKind.NOT_CHARGING else _CLASS["breach"]
     return _CLASS[alert.category.value]
 
 

@@ -48,12 +48,13 @@ class Classes:
     tamper: AlertClass
     equipment: AlertClass
     unmonitored: AlertClass
+    charging: AlertClass
 
     def by_name(self) -> dict[str, AlertClass]:
         return {name: getattr(self, name) for name in CLASS_NAMES}
 
 
-CLASS_NAMES = ("breach", "tamper", "equipment", "unmonitored")
+CLASS_NAMES = ("breach", "tamper", "equipment", "unmonitored", "charging")
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,11 +21,13 @@ def test_each_alert_goes_to_its_class_by_raised_time_and_info_reaches_no_one() -
         alert(4, AlertKind.BACKUP_BATTERY_LOW, Category.INFO, 5.0),
         alert(5, AlertKind.STRAP_TAMPER, Category.BREACH, 40.0),
         alert(6, AlertKind.STRAP_TAMPER, Category.EQUIPMENT, 20.0),  # a suspect sensor: equipment, not tamper
+        alert(7, AlertKind.NOT_CHARGING, Category.BREACH, 60.0),
     ]
     arrivals = centre_arrivals(raised)
-    assert arrivals.alert.tolist() == [1, 2, 6, 3, 5, 0]  # ties in the order raised
-    assert arrivals.time.tolist() == [10.0, 10.0, 20.0, 30.0, 40.0, 50.0]
-    assert [CLASS_NAMES[k] for k in arrivals.klass] == ["tamper", "equipment", "equipment", "unmonitored", "tamper", "breach"]
+    assert arrivals.alert.tolist() == [1, 2, 6, 3, 5, 0, 7]  # ties in the order raised
+    assert arrivals.time.tolist() == [10.0, 10.0, 20.0, 30.0, 40.0, 50.0, 60.0]
+    assert [CLASS_NAMES[k] for k in arrivals.klass] == ["tamper", "equipment", "equipment", "unmonitored", "tamper",
+                                                        "breach", "charging"]
 
 
 def test_no_alerts_no_arrivals() -> None:

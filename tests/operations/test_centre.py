@@ -12,7 +12,7 @@ from sim.operations.erlang import ErlangC
 from sim.operations.params import CLASS_NAMES, AlertClass, CentreParams, Classes, Handling, Rota
 
 HOUR = 3600.0
-BREACH, TAMPER, EQUIPMENT, UNMONITORED = range(len(CLASS_NAMES))
+BREACH, TAMPER, EQUIPMENT, UNMONITORED, CHARGING = range(len(CLASS_NAMES))
 
 
 def centre(operators: tuple[int, ...], handling_minutes: float = 10.0, shift_hours: float = 24.0,
@@ -20,7 +20,7 @@ def centre(operators: tuple[int, ...], handling_minutes: float = 10.0, shift_hou
     """Every class alike but for priority (breach first), staffed by ``operators`` a shift."""
     def klass(priority: int) -> AlertClass:
         return AlertClass(priority, 15.0, Handling(distribution, handling_minutes, 1.0))
-    return CentreParams(Rota(shift_hours, first_shift_hour, operators, 0.0), Classes(klass(1), klass(2), klass(3), klass(4)))
+    return CentreParams(Rota(shift_hours, first_shift_hour, operators, 0.0), Classes(klass(1), klass(2), klass(3), klass(4), klass(5)))
 
 
 def rng(seed: int) -> np.random.Generator:
@@ -130,7 +130,7 @@ def test_at_a_shift_change_the_next_operator_takes_the_desk_while_the_last_finis
     # ten hours; one arriving at noon is taken up at noon by the night's operator.
     long = Handling("lognormal", 600.0, 0.01)
     klass = AlertClass(1, 15.0, long)
-    params = CentreParams(Rota(12.0, 0.0, (1, 1), 0.0), Classes(klass, klass, klass, klass))
+    params = CentreParams(Rota(12.0, 0.0, (1, 1), 0.0), Classes(*(klass,) * 5))
     arrival = np.array([11.9 * HOUR, 12 * HOUR])
     run = simulate_centre(arrival, np.zeros(2, int), params, 2 * 24 * HOUR, rng(1))
     assert run.start.tolist() == [11.9 * HOUR, 12 * HOUR]

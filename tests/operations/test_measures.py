@@ -14,7 +14,7 @@ HOUR = 3600.0
 
 def one_operator(handling_minutes: float) -> CentreParams:
     klass = AlertClass(1, 15.0, Handling("exponential", handling_minutes))
-    return CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(klass, klass, klass, klass))
+    return CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(*(klass,) * 5))
 
 
 def test_littles_law_holds_on_a_rota_with_every_class() -> None:
@@ -89,7 +89,7 @@ def test_a_genuine_tamper_is_held_to_the_tamper_deadline() -> None:
     # inside its 30-minute deadline though past the breach's 5.
     breach = AlertClass(1, 5.0, Handling("lognormal", 10.0, 0.01))
     tamper = AlertClass(2, 30.0, Handling("lognormal", 10.0, 0.01))
-    params = CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(breach, tamper, breach, breach))
+    params = CentreParams(Rota(24.0, 0.0, (1,), 0.0), Classes(breach, tamper, breach, breach, breach))
     run = simulate_centre(np.zeros(2), np.array([0, 1]), params, HOUR, np.random.default_rng(1))
     genuine = centre_measures(run, params, np.array([True, True]))["genuine_breaches"]
     assert genuine["alerts"] == 2 and genuine["past_deadline"] == 0
