@@ -188,7 +188,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
 
     def run(args: argparse.Namespace) -> int:
         from sim.calibration.published import load_calibration
-        from sim.operations.params import with_operators, load_centre
+        from sim.operations.params import load_centre, with_operators
         from sim.report import format_calibration, format_incidents, format_operations, format_scorecard
         from sim.run import run as run_all
         from sim.run import write_outputs

@@ -159,14 +159,14 @@ _CENTRE_HEADS = [("policy", ""), ("at desk", "by shift"), ("", "occupancy"), ("o
                  ("items while", "waiting med"), ("Little's", "law gap")]
 
 
-def _operated(results: dict[str, Any]) -> dict[str, Any]:
+def _operated(policies: dict[str, Any]) -> dict[str, Any]:
     """Each policy's centre measures (absent from results saved before operations were modelled)."""
-    return {name: p["operations"] for name, p in results["policies"].items() if p.get("operations")}
+    return {name: p["operations"] for name, p in policies.items() if p.get("operations")}
 
 
 def _operation_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for name, ops in _operated(results).items():
+    for name, ops in _operated(results["policies"]).items():
         for klass, c in ops["classes"].items():
             rows.append([name, klass, _count(c["alerts"]), _count(c["taken_up"]), _minutes(c["time_to_action_median_s"]),
                          _minutes(c["time_to_action_p95_s"]), _minutes(c["deadline_s"]), _pct(c["within_deadline_share"])])
@@ -175,7 +175,7 @@ def _operation_rows(results: dict[str, Any]) -> list[list[str]]:
 
 def _centre_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for name, ops in _operated(results).items():
+    for name, ops in _operated(results["policies"]).items():
         genuine = ops["genuine_breaches"]
         rows.append([name, "/".join(str(n) for n in ops["operators"]["at_desk"]), _pct(ops["occupancy"]),
                      _fixed(2)(ops["offered_load"]), "yes" if ops["overloaded"] else "no",
@@ -389,7 +389,7 @@ def _unmonitored(policies: dict[str, Any]) -> str:
 
 
 def _queue(policies: dict[str, Any]) -> str:
-    operated = {name: p["operations"] for name, p in policies.items() if p.get("operations")}
+    operated = _operated(policies)
     if not any(ops["alerts"] for ops in operated.values()):
         return _NONE_HTML
     queues = {name: ops["queue"]["hourly_mean"] for name, ops in operated.items()}
@@ -453,7 +453,6 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         _incidents_html(results),
         "<h2>Calibration: against the published record</h2>",
         _calibration_html(results),
-
         "<h2>By family</h2>",
         *(_family_html(name, policy) for name, policy in policies.items()),
         "<h2>Monitoring centre: time to action (staffing and handling times assumed: seeds/operations/)</h2>",

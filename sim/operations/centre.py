@@ -19,9 +19,7 @@ import numpy as np
 import simpy
 from scipy.special import ndtri
 
-from sim.operations.params import CLASS_NAMES, CentreParams, Handling
-
-MINUTE_S = 60.0
+from sim.operations.params import CLASS_NAMES, MINUTE_S, CentreParams, Handling
 
 
 @dataclass(frozen=True)

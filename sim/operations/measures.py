@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.operations.centre import MINUTE_S, CentreRun
+from sim.operations.centre import CentreRun
 from sim.operations.params import CLASS_NAMES, CentreParams, HOUR_S
 
 LITTLE_TOLERANCE = 0.01  # relative: the queue's time-average against arrival rate x mean wait
@@ -18,7 +18,7 @@ LITTLE_TOLERANCE = 0.01  # relative: the queue's time-average against arrival ra
 def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -> dict[str, Any]:
     """The measures of ``run``; ``genuine[i]`` says the i-th arrival is a true breach alert.
     Alerts raised at or after the horizon never reached the centre and are left out."""
-    classes = params.classes.by_name()
+    deadlines = np.array(params.classes.deadlines_s())
     arrived = run.arrival < run.horizon
     run = _arrived(run, arrived)
     genuine = np.asarray(genuine, dtype=bool)[arrived]
@@ -26,10 +26,10 @@ def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -
     by_class = {}
     for k, name in enumerate(CLASS_NAMES):
         mine = run.klass == k
-        deadline = classes[name].deadline_minutes * MINUTE_S
+        deadline = float(deadlines[k])
         by_class[name] = {"alerts": int(mine.sum()), "taken_up": int((mine & taken).sum()), "deadline_s": deadline,
                           **_waits(wait[mine & taken]), "within_deadline_share": _within(wait[mine], taken[mine], deadline)}
-    mean_handling = np.array([classes[name].handling.mean_minutes * MINUTE_S for name in CLASS_NAMES])
+    mean_handling = np.array(params.classes.mean_handling_s())
     offered = float(mean_handling[run.klass].sum() / run.desk_s) if run.desk_s else float("inf")
     hourly = hourly_queue(run)
     growth = _growth_per_hour(hourly)
@@ -44,7 +44,7 @@ def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -
         "waiting_at_end": int((~taken).sum()),
         "queue": {"mean": run.mean_queue(), "max": int(run.queue_steps.max()), "hourly_mean": hourly.tolist()},
         "classes": by_class,
-        "genuine_breaches": _genuine(run, genuine, np.array([classes[n].deadline_minutes * MINUTE_S for n in CLASS_NAMES])),
+        "genuine_breaches": _genuine(run, genuine, deadlines),
         "littles_law": littles_law(run),
     }
 

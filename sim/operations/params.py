@@ -15,6 +15,7 @@ from sim.seeds import ParamsError, build, load_toml, seeds_dir
 CENTRE_FILE = Path("operations") / "centre.toml"
 DISTRIBUTIONS = ("lognormal", "exponential")
 HOUR_S = 3600.0
+MINUTE_S = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,14 @@ class Classes:
 
     def by_name(self) -> dict[str, AlertClass]:
         return {name: getattr(self, name) for name in CLASS_NAMES}
+
+    def mean_handling_s(self) -> tuple[float, ...]:
+        """Each class's mean handling time, s, in ``CLASS_NAMES`` order (index by class)."""
+        return tuple(c.handling.mean_minutes * MINUTE_S for c in self.by_name().values())
+
+    def deadlines_s(self) -> tuple[float, ...]:
+        """Each class's deadline, s, in ``CLASS_NAMES`` order (index by class)."""
+        return tuple(c.deadline_minutes * MINUTE_S for c in self.by_name().values())
 
 
 CLASS_NAMES = ("breach", "tamper", "equipment", "unmonitored", "charging")

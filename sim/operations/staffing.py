@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from sim.operations.centre import MINUTE_S, simulate_centre
+from sim.operations.centre import simulate_centre
 from sim.operations.erlang import servers_for, with_shrinkage
 from sim.operations.measures import centre_measures
-from sim.operations.params import CLASS_NAMES, CentreParams, with_operators
+from sim.operations.params import CentreParams, with_operators
 
 MOST_OPERATORS = 100_000  # a roster past this is no answer: the search stops and says so
 
@@ -73,9 +73,8 @@ def erlang_guess(arrival: np.ndarray, klass: np.ndarray, params: CentreParams, h
     arrival, klass = arrival[arrived], klass[arrived]
     if not len(arrival):
         return _least_with_cover(params)
-    classes = params.classes.by_name()
-    handling = np.array([classes[name].handling.mean_minutes * MINUTE_S for name in CLASS_NAMES])[klass].mean()
-    deadline = min(classes[CLASS_NAMES[k]].deadline_minutes * MINUTE_S for k in np.unique(klass))
+    handling = np.array(params.classes.mean_handling_s())[klass].mean()
+    deadline = float(np.array(params.classes.deadlines_s())[np.unique(klass)].min())
     at_desk = servers_for(len(arrival) / horizon, float(handling), deadline, share)
     return max(with_shrinkage(at_desk, params.rota.shrinkage), _least_with_cover(params))
 

@@ -90,7 +90,7 @@ def curfew_windows(curfew: Curfew | None, end: float) -> np.ndarray:
 
 
 def timer(interval: float, end: float, booted_s: float = 0.0) -> np.ndarray:
-    """When a device's periodic timer of ``interval`` fires in [0, end), the device having
+    """When a device's periodic timer of ``interval`` fires in (0, end), the device having
     started ``booted_s`` before the run: a fleet's devices were fitted at different times, so
     their timers do not all fire on the same second."""
     return np.arange(interval - booted_s % interval, end, interval)

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.operations.centre import MINUTE_S, simulate_centre
+from sim.operations.centre import simulate_centre
 from sim.operations.erlang import ErlangC
-from sim.operations.params import CLASS_NAMES, AlertClass, CentreParams, Classes, Handling, Rota
+from sim.operations.params import CLASS_NAMES, MINUTE_S, AlertClass, CentreParams, Classes, Handling, Rota
 
 HOUR = 3600.0
 BREACH, TAMPER, EQUIPMENT, UNMONITORED, CHARGING = range(len(CLASS_NAMES))

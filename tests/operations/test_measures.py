@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.operations.centre import MINUTE_S, simulate_centre
+from sim.operations.centre import simulate_centre
 from sim.operations.measures import centre_measures, hourly_queue
-from sim.operations.params import AlertClass, CentreParams, Classes, Handling, Rota, load_centre
+from sim.operations.params import MINUTE_S, AlertClass, CentreParams, Classes, Handling, Rota, load_centre
 
 HOUR = 3600.0
 
