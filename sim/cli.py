@@ -29,6 +29,8 @@ from sim.seeds import ParamsError
 
 if TYPE_CHECKING:
     from sim.detector.alerts import AlertUpdate
+    from sim.operations.centre.params import CentreParams
+    from sim.operations.field.params import FieldParams
     from sim.detector.policy import Policy
     from sim.pipeline.world_stream import WorldRun
     from sim.run import Progress
@@ -181,30 +183,26 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     _add_scenario_arguments(parser)
     _add_policies_argument(parser)
     _add_workers_argument(parser)
-    parser.add_argument("--operators", type=_operators, metavar="N[,M...]",
-                        help="monitoring-centre operators rostered on each shift, or one count for every shift "
-                        "(default: seeds/operations/centre.toml)")
+    _add_staff_arguments(parser)
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.calibration.published import load_calibration
-        from sim.operations.params import load_centre, with_operators
         from sim.report import format_calibration, format_incidents, format_operations, format_scorecard
+        from sim.run import OUTPUTS, write_outputs
         from sim.run import run as run_all
-        from sim.run import write_outputs
         from sim.score import load_scoring_rules
 
         scenario, supplier = _scenario_of(args)
         policies = _policies(args.policies)
         rules = load_scoring_rules()
         load_calibration()  # a broken figures file fails now, not after the run
-        centre = load_centre()
-        if args.operators is not None:
-            centre = with_operators(centre, args.operators)
+        centre, field = _service_of(args)
         out = args.out or Path("out") / scenario.name
         _writable_folder(out)
         with _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre)
+            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre,
+                             field=field)
         started = time.perf_counter()
         written = write_outputs(result, out)
         outputs_s = time.perf_counter() - started
@@ -215,7 +213,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         print(format_calibration(written))
         print()
         print(format_operations(written))
-        print(f"wrote results.json, alerts.csv, truth.csv and report.html to {out}")
+        print(f"wrote {', '.join(OUTPUTS[:-1])} and {OUTPUTS[-1]} to {out}")
         print(_stage_times(result.wall_s, {name: p.wall_s for name, p in result.policies.items()}, outputs_s))
         return 0
 
@@ -225,52 +223,65 @@ def add_run(commands: argparse._SubParsersAction) -> None:
 def add_staff(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "staff",
-        help="the fewest monitoring-centre operators a shift that hold every deadline, by policy",
+        help="the fewest operators and field officers, shift by shift, that hold every deadline, by policy",
         description="Simulate SCENARIO once, detect with each policy, and for each find by simulation the fewest "
-        "operators rostered on every shift of the centre (seeds/operations/centre.toml) for which each alert "
-        "class has at least --service-level of its alerts taken up within its deadline; Erlang C gives the "
-        "first guess. Field officers are not modelled yet.",
+        "monitoring-centre operators on each shift (seeds/operations/centre.toml) for which every alert class has "
+        "at least --target of its alerts taken up within its deadline and of its genuine breaches notified in time, "
+        "then the fewest field officers on each shift (seeds/operations/field.toml) for which every kind of job "
+        "has --target reached within its deadline and the backlog drains. Erlang C gives the first guess. Prints "
+        "the service at today's staff (the seeds', or --operators and --field-officers) beside the answer.",
     )
     _add_scenario_arguments(parser)
     _add_policies_argument(parser)
-    parser.add_argument("--service-level", type=_share_percent, default=90, metavar="PCT",
-                        help="the share of each class's alerts to take up within its deadline, in percent (default 90)")
+    parser.add_argument("--target", "--service-level", type=_share_percent, default=90, metavar="PCT", dest="target",
+                        help="the share of each class's alerts and each kind's jobs to handle within its deadline, "
+                        "in percent (default 90)")
+    _add_staff_arguments(parser)
     _add_workers_argument(parser)
 
     def run(args: argparse.Namespace) -> int:
-        from sim.operations.params import load_centre
-        from sim.operations.staffing import fewest_operators
-        from sim.run import centre_inputs, operations_stream
+        from sim.operations.staffing import staff_service
+        from sim.report import format_staffing
+        from sim.run import caseload_of
         from sim.run import run as run_all
         from sim.score import load_scoring_rules
 
         scenario, supplier = _scenario_of(args)
         policies = _policies(args.policies)
-        rules, centre = load_scoring_rules(), load_centre()
+        rules = load_scoring_rules()
+        centre, field = _service_of(args)
         with _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre)
-        share = args.service_level / 100
-        print(f"{scenario.name}: {scenario.subjects:,} subjects, {scenario.days:g} days; every class {args.service_level}% "
-              f"within its deadline; {centre.rota.shift_hours:g}-hour shifts, {centre.rota.shrinkage:.0%} shrinkage "
-              f"(today's roster {'/'.join(map(str, centre.rota.operators))})")
-        for name, policy_run in result.policies.items():
-            arrivals, genuine = centre_inputs(policy_run.alerts, policy_run.scorecard)
-            answer = fewest_operators(arrivals.time, arrivals.klass, genuine, centre, result.world.end,
-                                      lambda: operations_stream(scenario.seed), share)
-            tried = ", ".join(f"{n}{'' if ok else ' no'}" for n, ok in answer.tried)
-            if answer.operators is None:
-                print(f"{name}: no roster holds every deadline (tried {tried})")
-                continue
-            measures = answer.measures
-            assert measures is not None  # found with the answer
-            within = ", ".join(f"{k} {c['within_deadline_share']:.1%}" for k, c in measures["classes"].items()
-                               if c["within_deadline_share"] is not None)
-            print(f"{name}: {answer.operators} operators a shift ({measures['operators']['at_desk'][0]} at desks), "
-                  f"occupancy {measures['occupancy']:.0%}; within deadline: {within}; Erlang C first guess "
-                  f"{answer.erlang_guess}; tried {tried}")
+            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre,
+                             field=field)
+        caseload = caseload_of(result.world)
+        answers = {name: (p.operations, staff_service(p.arrivals, centre, field, caseload, args.target / 100))
+                   for name, p in result.policies.items()}
+        print(format_staffing(scenario, centre, field, args.target, answers))
         return 0
 
     parser.set_defaults(run=run)
+
+
+def _add_staff_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--operators", type=_staff_counts, metavar="N[,M...]",
+                        help="monitoring-centre operators rostered on each shift, or one count for every shift "
+                        "(default: seeds/operations/centre.toml)")
+    parser.add_argument("--field-officers", type=_staff_counts, metavar="N[,M...]",
+                        help="field officers rostered on each shift, or one count for every shift "
+                        "(default: seeds/operations/field.toml)")
+
+
+def _service_of(args: argparse.Namespace) -> tuple[CentreParams, FieldParams]:
+    """The centre and the field force: the seeds', with the arguments' rosters."""
+    from sim.operations.centre.params import load_centre, with_operators
+    from sim.operations.field.params import load_field, with_officers
+
+    centre, field = load_centre(), load_field()
+    if args.operators is not None:
+        centre = with_operators(centre, args.operators)
+    if args.field_officers is not None:
+        field = with_officers(field, args.field_officers)
+    return centre, field
 
 
 def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
@@ -458,11 +469,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _operators(text: str) -> tuple[int, ...]:
-    """``N`` or ``N,M,...``: whole numbers of operators, none below zero (the rota says if too few)."""
+def _staff_counts(text: str) -> tuple[int, ...]:
+    """``N`` or ``N,M,...``: whole numbers of staff, none below zero (the rota says if too few)."""
     counts = tuple(_whole_number(part.strip()) for part in text.split(","))
     if any(n < 0 for n in counts):
-        raise argparse.ArgumentTypeError(f"{text!r}: a count of operators must not be below zero")
+        raise argparse.ArgumentTypeError(f"{text!r}: a count of staff must not be below zero")
     return counts
 
 

@@ -152,44 +152,136 @@ def _calibration_table(results: dict[str, Any]) -> tuple[list[tuple[str, str]], 
     return heads, rows
 
 
-_OPERATION_HEADS = [("policy", ""), ("class", ""), ("", "alerts"), ("taken", "up"), ("to action", "med min"),
-                    ("to action", "p95 min"), ("deadline", "min"), ("within", "deadline")]
+_CLASS_HEADS = [("policy", ""), ("class", ""), ("", "alerts"), ("taken", "up"), ("to action", "med min"),
+                ("to action", "p95 min"), ("deadline", "min"), ("within", "deadline")]
 _CENTRE_HEADS = [("policy", ""), ("at desk", "by shift"), ("", "occupancy"), ("offered", "load"), ("", "overloaded"),
-                 ("queue", "growth/h"), ("waiting", "at end"), ("genuine", "breaches"), ("past", "deadline"),
+                 ("queue", "growth/h"), ("waiting", "at end"), ("", "items"), ("joined", "open"), ("inter-", "ruptions"),
+                 ("", "calls"), ("visits", "asked"), ("genuine", "breaches"), ("past", "deadline"),
                  ("items while", "waiting med"), ("Little's", "law gap")]
+_JOB_HEADS = [("policy", ""), ("job", ""), ("", "jobs"), ("", "done"), ("to site", "med h"), ("to site", "p95 h"),
+              ("deadline", "h"), ("within", "deadline")]
+_FIELD_HEADS = [("policy", ""), ("at work", "by shift"), ("", "occupancy"), ("drive a", "visit min"),
+                ("visits a", "subject-yr"), ("backlog", "mean"), ("backlog", "growth/day"), ("", "overloaded"),
+                ("new", "orders"), ("fitted in", "window"), ("1st attempt", "in window"), ("waiting", "at end"),
+                ("unmonitored", "person-days")]
 
 
 def _operated(policies: dict[str, Any]) -> dict[str, Any]:
-    """Each policy's centre measures (absent from results saved before operations were modelled)."""
-    return {name: p["operations"] for name, p in policies.items() if p.get("operations")}
+    """Each policy's service measures (absent from results saved before the field was modelled)."""
+    return {name: p["operations"] for name, p in policies.items() if "field" in (p.get("operations") or {})}
 
 
-def _operation_rows(results: dict[str, Any]) -> list[list[str]]:
+def _hours(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 3600:,.1f}"
+
+
+def _class_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
     for name, ops in _operated(results["policies"]).items():
-        for klass, c in ops["classes"].items():
+        centre = ops["centre"]
+        for klass, c in centre["classes"].items():
             rows.append([name, klass, _count(c["alerts"]), _count(c["taken_up"]), _minutes(c["time_to_action_median_s"]),
                          _minutes(c["time_to_action_p95_s"]), _minutes(c["deadline_s"]), _pct(c["within_deadline_share"])])
+        n = centre["notification"]
+        rows.append([name, "notified", _count(n["alerts"]), "", _minutes(n["time_to_notify_median_s"]),
+                     _minutes(n["time_to_notify_p95_s"]), _minutes(n["deadline_s"]), _pct(n["within_deadline_share"])])
     return rows
 
 
 def _centre_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
     for name, ops in _operated(results["policies"]).items():
-        genuine = ops["genuine_breaches"]
-        rows.append([name, "/".join(str(n) for n in ops["operators"]["at_desk"]), _pct(ops["occupancy"]),
-                     _fixed(2)(ops["offered_load"]), "yes" if ops["overloaded"] else "no",
-                     _fixed(1)(ops["queue_growth_per_hour"]), _count(ops["waiting_at_end"]), _count(genuine["alerts"]),
-                     _count(genuine["past_deadline"]), _fixed(0)(genuine["items_taken_up_while_waiting_median"]),
-                     _pct(ops["littles_law"]["relative_gap"])])
+        c = ops["centre"]
+        genuine, follow = c["genuine_breaches"], c["followed_up"]
+        rows.append([name, "/".join(str(n) for n in c["operators"]["at_desk"]), _pct(c["occupancy"]),
+                     _fixed(2)(c["offered_load"]), "yes" if c["overloaded"] else "no",
+                     _fixed(1)(c["queue_growth_per_hour"]), _count(c["waiting_at_end"]), _count(c["items"]),
+                     _count(c["joined_open_incident"]), _count(c["interruptions"]), _count(follow["calls"]),
+                     _count(follow["visits_total"]), _count(genuine["alerts"]), _count(genuine["past_deadline"]),
+                     _fixed(0)(genuine["items_taken_up_while_waiting_median"]), _pct(c["littles_law"]["relative_gap"])])
     return rows
 
 
+def _job_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, ops in _operated(results["policies"]).items():
+        for job, j in ops["field"]["by_job"].items():
+            rows.append([name, job, _count(j["jobs"]), _count(j["done"]), _hours(j["time_to_site_median_s"]),
+                         _hours(j["time_to_site_p95_s"]), _hours(j["deadline_s"]), _pct(j["within_deadline_share"])])
+    return rows
+
+
+def _field_rows(results: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for name, ops in _operated(results["policies"]).items():
+        f = ops["field"]
+        fit = f["fitting"]
+        rows.append([name, "/".join(str(n) for n in f["officers"]["at_work"]), _pct(f["occupancy"]),
+                     _minutes(f["travel_per_visit_s"]), _fixed(1)(f["visits_per_subject_year"]),
+                     _fixed(0)(f["backlog"]["mean"]), _fixed(1)(f["backlog"]["growth_per_day"]),
+                     "yes" if f["overloaded"] else "no", _count(fit["orders"]), _pct(fit["within_window_share"]),
+                     _pct(fit["first_attempt_within_window_share"]), _count(fit["waiting_at_end"]),
+                     _fixed(1)(fit["unmonitored_person_days"])])
+    return rows
+
+
+_OPERATIONS_TABLES = ((_CLASS_HEADS, _class_rows), (_CENTRE_HEADS, _centre_rows), (_JOB_HEADS, _job_rows),
+                      (_FIELD_HEADS, _field_rows))
+
+
 def format_operations(results: dict[str, Any]) -> str:
-    """The monitoring centre as aligned plain text: time to action by policy and class, then
-    each policy's centre (staffing, occupancy, overload, the genuine breaches' waits)."""
-    return (_aligned(_OPERATION_HEADS, _operation_rows(results)) + "\n\n"
-            + _aligned(_CENTRE_HEADS, _centre_rows(results)))
+    """The service as aligned plain text: the centre's time to action by policy and class (and
+    to notify a genuine breach), each policy's centre (staffing, occupancy, overload, what
+    followed the desk, the genuine breaches' waits), then the field force's jobs and each
+    policy's field (officers, drives, backlog, fittings, the person-days unmonitored)."""
+    return "\n\n".join(_aligned(heads, rows(results)) for heads, rows in _OPERATIONS_TABLES)
+
+
+_STAFF_HEADS = [("policy", ""), ("staff", ""), ("today's", "roster"), ("lowest share", "today"), ("needed", "roster"),
+                ("needed", "at work"), ("", "occupancy"), ("lowest share", "at answer"), ("Erlang C", "guess"),
+                ("rosters", "tried")]
+
+
+def _lowest(shares: dict[str, float | None]) -> str:
+    known = {k: v for k, v in shares.items() if v is not None}
+    if not known:
+        return "-"
+    name = min(known, key=lambda k: known[k])
+    return f"{name} {_pct(known[name])}"
+
+
+def _centre_shares(centre: dict[str, Any]) -> dict[str, float | None]:
+    return {**{k: c["within_deadline_share"] for k, c in centre["classes"].items()},
+            "notified": centre["notification"]["within_deadline_share"]}
+
+
+def _field_shares(field: dict[str, Any]) -> dict[str, float | None]:
+    return {k: j["within_deadline_share"] for k, j in field["by_job"].items()}
+
+
+def format_staffing(scenario: Any, centre: Any, field: Any, target: int, answers: dict[str, Any]) -> str:
+    """``tagsim staff``'s answer as text: per policy, the centre's operators and the field's
+    officers, today's roster and its lowest share within deadline beside the fewest that hold
+    every deadline at ``target`` percent. ``answers[policy]`` is (today's service measures,
+    ``sim.operations.staffing.ServiceStaffing``)."""
+    rows = []
+    for name, (today, staffing) in answers.items():
+        for staff, rota, answer, shares, measure in (
+            ("operators", centre.rota, staffing.operators, _centre_shares, "centre"),
+            ("field officers", field.rota, staffing.officers, _field_shares, "field"),
+        ):
+            found = answer.measures
+            at_work = found["operators"]["at_desk"] if measure == "centre" and found else (
+                found["officers"]["at_work"] if found else None)
+            rows.append([name, staff, "/".join(map(str, rota.staff)), _lowest(shares(today[measure])),
+                         "/".join(map(str, answer.staff)) if answer.staff else "none holds",
+                         "/".join(map(str, at_work)) if at_work else "-", _pct(found["occupancy"]) if found else "-",
+                         _lowest(shares(found)) if found else "-", str(answer.erlang_guess), str(len(answer.tried))])
+    heading = (f"{scenario.name}: {scenario.subjects:,} subjects, {scenario.days:g} days; target {target}% of every alert "
+               f"class, of genuine breaches notified and of every field job within its deadline, the field's backlog "
+               f"draining; centre shifts of {centre.rota.shift_hours:g} h, field shifts of {field.rota.shift_hours:g} h, "
+               f"from {centre.rota.first_shift_hour:02.0f}:00 and {field.rota.first_shift_hour:02.0f}:00")
+    return heading + "\n" + _aligned(_STAFF_HEADS, rows)
 
 
 def _aligned(heads: list[tuple[str, str]], rows: list[list[str]]) -> str:
@@ -243,7 +335,7 @@ def _incidents_html(results: dict[str, Any]) -> str:
 def _operations_html(results: dict[str, Any]) -> str:
     def titles(heads: list[tuple[str, str]]) -> list[str]:
         return [f"{a} {b}".strip() for a, b in heads]
-    return _table(titles(_OPERATION_HEADS), _operation_rows(results)) + _table(titles(_CENTRE_HEADS), _centre_rows(results))
+    return "".join(_table(titles(heads), rows(results)) for heads, rows in _OPERATIONS_TABLES)
 
 
 def _family_html(name: str, policy: dict[str, Any]) -> str:
@@ -388,19 +480,33 @@ def _unmonitored(policies: dict[str, Any]) -> str:
     return _png(fig, "unmonitored device-hours and hours caught")
 
 
-def _queue(policies: dict[str, Any]) -> str:
+def _over_time(policies: dict[str, Any], part: str, count: str,
+               series: tuple[tuple[str, Callable[[dict[str, Any]], list[float]]], ...], ylabel: str, alt: str) -> str:
+    """Hourly means over simulated time, a line per policy and series, on one axis; none when no
+    policy's ``part`` of the service had any ``count`` (a queue that stayed empty still plots)."""
     operated = _operated(policies)
-    if not any(ops["alerts"] for ops in operated.values()):
+    if not any(ops[part][count] for ops in operated.values()):
         return _NONE_HTML
-    queues = {name: ops["queue"]["hourly_mean"] for name, ops in operated.items()}
+    lines = {f"{name} {label}".strip(): get(ops[part]) for name, ops in operated.items() for label, get in series}
     fig = Figure(figsize=(_PANEL_SIZE[0] * 2, _PANEL_SIZE[1]), layout="constrained")
     ax = fig.subplots()
-    for name, hourly in queues.items():
-        ax.plot(np.arange(len(hourly)) / 24, hourly, label=name, linewidth=1)
+    for label, hourly in lines.items():
+        ax.plot(np.arange(len(hourly)) / 24, hourly, label=label, linewidth=1)
     ax.set_xlabel("day")
-    ax.set_ylabel("alerts waiting (hourly mean)")
+    ax.set_ylabel(ylabel)
     fig.legend(loc="outside right upper", fontsize="small")
-    return _png(fig, "the monitoring centre's queue over simulated time")
+    return _png(fig, alt)
+
+
+def _queue(policies: dict[str, Any]) -> str:
+    return _over_time(policies, "centre", "alerts", (("", lambda centre: centre["queue"]["hourly_mean"]),),
+                      "items waiting (hourly mean)", "the monitoring centre's queue over simulated time")
+
+
+def _backlog(policies: dict[str, Any]) -> str:
+    return _over_time(policies, "field", "jobs", (("all jobs", lambda field: field["backlog"]["hourly_mean"]),
+                                                  ("fittings", lambda field: field["backlog"]["fittings_hourly_mean"])),
+                      "jobs due, not done (hourly mean)", "the field force's backlog over simulated time")
 
 
 _CSS = """
@@ -423,6 +529,8 @@ _PLOTS: tuple[tuple[str, str, Callable[[dict[str, Any]], str]], ...] = (
     ("latency", "Latency by policy and family (minutes)", _latency),
     ("unmonitored", "Unmonitored device-hours and hours caught", _unmonitored),
     ("queue", "The monitoring centre's queue over simulated time", _queue),
+    ("backlog", "The field force's backlog over simulated time: every job due and not done, and the fittings among them",
+     _backlog),
 )
 
 
@@ -455,7 +563,8 @@ def write_report(results: dict[str, Any], path: Path) -> None:
         _calibration_html(results),
         "<h2>By family</h2>",
         *(_family_html(name, policy) for name, policy in policies.items()),
-        "<h2>Monitoring centre: time to action (staffing and handling times assumed: seeds/operations/)</h2>",
+        "<h2>The service: the monitoring centre and the field force (staffing, handling and travel assumed: "
+        "seeds/operations/)</h2>",
         _operations_html(results),
     ]
     if not policies:

@@ -30,20 +30,20 @@ from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
 from sim.detector.policy import Policy
 from sim.detector.state import DetectorStats
-from sim.operations.arrivals import CentreArrivals, centre_arrivals
-from sim.operations.centre import simulate_centre
-from sim.operations.measures import centre_measures
-from sim.operations.params import CentreParams, load_centre
+from sim.operations.centre.arrivals import CentreArrivals, centre_arrivals
+from sim.operations.centre.params import CentreParams, load_centre
+from sim.operations.field.params import FieldParams, load_field
+from sim.operations.export import write_service_csvs
+from sim.operations.service import Caseload, ServiceRun, run_service, service_measures
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
 from sim.world.draws import DAY_S
-from sim.world.streams import Branch, Streams
 from sim.world.truth import TruthKind
 
 SCHEMA = "tagsim-results"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 COMPARED = ("alerts_per_subject_day", "false_share", "precision", "recall", "latency_median_s")
 
 
@@ -55,7 +55,9 @@ class PolicyRun:
     wall_s: float
     watched_until: float  # the detector's processing time when the run ended: the world's end
     stats: DetectorStats
-    operations: dict  # the monitoring centre's measures on this policy's alerts (sim.operations.measures)
+    arrivals: CentreArrivals  # the operator-facing alerts as the centre received them
+    service: ServiceRun  # the monitoring centre and the field force behind them
+    operations: dict  # their measures (sim.operations.service.service_measures)
 
 
 @dataclass
@@ -67,6 +69,7 @@ class RunResult:
     workers: int
     started_utc: str
     wall_s: dict[str, float]
+    field: FieldParams  # the field force's parameters, which its CSV names jobs by
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,14 @@ class Progress:
 
 @without_cycle_collection()
 def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: ScoringRules, workers: int = 1,
-        progress: Progress | None = None, centre: CentreParams | None = None) -> RunResult:
+        progress: Progress | None = None, centre: CentreParams | None = None,
+        field: FieldParams | None = None) -> RunResult:
     """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each,
-    and put each policy's alerts to the monitoring centre (``centre``, default the shipped
-    ``seeds/operations/centre.toml``). (Millions of records and alerts and no cycles among
-    them: the cycle collector is paused.)"""
+    and put each policy's alerts to the monitoring centre and its visits to the field force
+    (``centre`` and ``field``, default the shipped ``seeds/operations/``). (Millions of records
+    and alerts and no cycles among them: the cycle collector is paused.)"""
     centre = centre or load_centre()
+    field = field or load_field()
     started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
     world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)
@@ -95,35 +100,29 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     subject_days = scenario.subjects * scenario.days
     cards = {name: score(d.alerts, world.truth, world.end, subject_days, rules) for name, d in detected.items()}
     t_score = time.perf_counter()
-    runs = {name: PolicyRun(d.policy, d.alerts, cards[name], d.wall_s, d.now, d.stats,
-                            _operations(d.alerts, cards[name], centre, world.end, scenario.seed))
-            for name, d in detected.items()}
+    caseload = caseload_of(world)
+    runs = {}
+    for name, d in detected.items():
+        arrivals = policy_arrivals(d.alerts, cards[name])
+        service = run_service(arrivals, centre, field, caseload)
+        runs[name] = PolicyRun(d.policy, d.alerts, cards[name], d.wall_s, d.now, d.stats, arrivals, service,
+                               service_measures(service, arrivals, centre, field, caseload))
     t_operations = time.perf_counter()
     wall = {"world": t_world - t0, "detection": t_detect - t_world, "score": t_score - t_detect,
             "operations": t_operations - t_score, "total": t_operations - t0}
-    return RunResult(scenario, supplier, world, runs, workers, started_utc, wall)
+    return RunResult(scenario, supplier, world, runs, workers, started_utc, wall, field)
 
 
-def _operations(alerts: list[Alert], card: Scorecard, centre: CentreParams, end: float, seed: int) -> dict:
-    """One policy's operator-facing alerts through the monitoring centre until the run's end."""
-    arrivals, genuine = centre_inputs(alerts, card)
-    centre_run = simulate_centre(arrivals.time, arrivals.klass, centre, end, operations_stream(seed))
-    return centre_measures(centre_run, centre, genuine)
-
-
-def centre_inputs(alerts: list[Alert], card: Scorecard) -> tuple[CentreArrivals, np.ndarray]:
-    """A policy's alerts as the centre receives them, and which of them are true breach alerts."""
+def policy_arrivals(alerts: list[Alert], card: Scorecard) -> CentreArrivals:
+    """A policy's alerts as the centre receives them, each with the scorer's verdict on it."""
     raised = [a for a in alerts if a.raised_at is not None]
-    arrivals = centre_arrivals(raised)
-    genuine = np.array([raised[i].category is Category.BREACH and card.alerts[i].verdict == "true" for i in arrivals.alert],
-                       dtype=bool)
-    return arrivals, genuine
+    return centre_arrivals(raised, [v.verdict for v in card.alerts])
 
 
-def operations_stream(seed: int) -> np.random.Generator:
-    """The centre's handling times: one stream for every policy and every roster, so that two
-    centres differ by their alerts or their staff, not by their draws."""
-    return Streams(seed).rng(Branch.OPERATIONS)
+def caseload_of(world: WorldSummary) -> Caseload:
+    """What the service needs of the world: its subjects' homes, the town, the run's length."""
+    homes = np.array([s.home for s in world.subjects], dtype=float).reshape(-1, 2)
+    return Caseload(homes, world.scenario.town.radius_m, world.end, world.scenario.seed)
 
 
 def results(result: RunResult) -> dict:
@@ -209,10 +208,13 @@ ALERT_COLUMNS = ("policy", "alert_id", "subject", "device", "kind", "category", 
                  "raised_at", "closed_at", "event_end", "count", "cause", "truth_index")
 
 
+OUTPUTS = ("results.json", "alerts.csv", "truth.csv", "centre.csv", "field.csv", "hourly.csv", "report.html")
+
+
 def write_outputs(result: RunResult, folder: Path) -> dict:
     """``results.json``, ``alerts.csv`` (every alert of every policy, with its verdict),
-    ``truth.csv`` (every truth interval, with each policy's verdict on it) and ``report.html``
-    into ``folder``; returns the results dict."""
+    ``truth.csv`` (every truth interval, with each policy's verdict on it), the service's CSVs
+    (``sim.operations.export``) and ``report.html`` into ``folder``; returns the results dict."""
     from sim.report import write_report  # matplotlib is slow to import; only a run that writes needs it
 
     out = results(result)
@@ -236,6 +238,11 @@ def write_outputs(result: RunResult, folder: Path) -> dict:
             first = row[0]
             rows.writerow((first.index, first.subject, first.device, first.kind, _time(first.start), _time(first.end),
                            first.family or "", *(x for v in row for x in (v.verdict, _time(v.latency_s)))))
+    services = {}
+    for name, p in result.policies.items():
+        raised = [a for a in p.alerts if a.raised_at is not None]
+        services[name] = (p.service, [raised[i].id for i in p.arrivals.alert])
+    write_service_csvs(services, result.field, folder)
     write_report(out, folder / "report.html")
     return out
 

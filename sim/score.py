@@ -454,6 +454,19 @@ def _score_unmonitored(
     )
 
 
+def incident_keys(alerts: Sequence[Alert]) -> np.ndarray:
+    """Which incident an operator sees each alert as part of: its subject and its breach family,
+    or, for equipment and unmonitored alerts, its subject and category (one int each)."""
+    category = np.array([_CATEGORY_CODE[a.category] for a in alerts], dtype=np.int64)
+    family = np.array([_FAMILY_CODE.get(a.kind, -1) for a in alerts], dtype=np.int64)
+    return _incident_key(np.array([a.subject for a in alerts], dtype=np.int64), category, family)
+
+
+def _incident_key(subject: np.ndarray, category: np.ndarray, family: np.ndarray) -> np.ndarray:
+    group = np.where(category == _BREACH, family, 16 + category.astype(np.int64))
+    return (subject.astype(np.int64) << 8) | group
+
+
 def incident_of(key: np.ndarray, start: np.ndarray, stop: np.ndarray, window_s: float) -> np.ndarray:
     """Each alert's incident number (0, 1, ...): alerts of the same ``key`` chained together
     when one starts no later than ``window_s`` after the latest end of those before it."""
@@ -499,9 +512,9 @@ def _score_incidents(
         for code, family in enumerate(FAMILIES)
     }
     items = np.flatnonzero(a.category != _CATEGORY_CODE[Category.INFO])
-    group = np.where(a.category[items] == _BREACH, a.family[items], 16 + a.category[items].astype(np.int64))
     item_incidents = len(np.unique(incident_of(
-        (a.subject[items].astype(np.int64) << 8) | group, start[items], stop[items], rules.incident_window_s,
+        _incident_key(a.subject[items], a.category[items], a.family[items]), start[items], stop[items],
+        rules.incident_window_s,
     )))
     genuine = overall.breaches
     return IncidentScore(

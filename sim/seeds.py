@@ -68,6 +68,10 @@ def _coerce(hint: Any, value: Any, where: str) -> Any:
             raise
         except ValueError as exc:  # the nested table's own checks: name the table, not only its key
             raise ParamsError(f"{where}: {exc}") from None
+    if get_origin(hint) is dict:  # a table of named entries, each of the value type
+        if not isinstance(value, dict) or not value:
+            raise ParamsError(f"{where}: expected a table of named entries, got {value!r}")
+        return {name: _coerce(get_args(hint)[1], v, f"{where}: {name}") for name, v in value.items()}
     if get_origin(hint) is tuple:
         item = get_args(hint)[0]
         if not isinstance(value, list):

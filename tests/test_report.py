@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -11,13 +12,14 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.operations.centre import simulate_centre
-from sim.operations.measures import centre_measures
-from sim.operations.params import load_centre
+from sim.operations.centre.arrivals import plain_arrivals
+from sim.operations.centre.params import load_centre
+from sim.operations.field.params import load_field
+from sim.operations.service import Caseload, run_service, service_measures
 from sim.report import format_calibration, format_incidents, format_operations, format_scorecard, write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored", "queue")
+PLOTS = ("alerts-by-category", "alerts-by-kind", "latency", "unmonitored", "queue", "backlog")
 SUBJECT_DAYS = 500 * 3
 
 
@@ -38,11 +40,13 @@ def score(alerts: int, true: int, breaches: int, detected: int,
 
 
 def operations(alerts: int) -> dict[str, Any]:
-    """The centre's measures of ``alerts`` breach alerts a quarter-hour apart over three days."""
-    centre = load_centre()
-    arrival = np.arange(alerts) * 900.0
-    run = simulate_centre(arrival, np.zeros(alerts, int), centre, 3 * 86400.0, np.random.default_rng(1))
-    return centre_measures(run, centre, np.arange(alerts) % 2 == 0)
+    """The service's measures of ``alerts`` breach alerts a quarter-hour apart over three days,
+    every other one genuine, for 500 subjects at the town's centre."""
+    centre, field = load_centre(), load_field()
+    arrivals = plain_arrivals(np.arange(alerts) * 900.0, np.zeros(alerts, int))
+    arrivals = replace(arrivals, genuine=np.arange(alerts) % 2 == 0)
+    caseload = Caseload(np.zeros((500, 2)), 10_000.0, 3 * 86400.0, seed=1)
+    return service_measures(run_service(arrivals, centre, field, caseload), arrivals, centre, field, caseload)
 
 
 def policy(overall: dict[str, Any], by_family: dict[str, Any], daily_category: dict[str, list[int]],
@@ -91,7 +95,7 @@ def results() -> dict[str, Any]:
         hours_caught=80.0, named=2, hours_to_name=8.0,
     )
     return {
-        "schema": "tagsim-results", "schema_version": 1,
+        "schema": "tagsim-results", "schema_version": 2,
         "versions": {"tagsim": "0.1.0", "python": "3.11.7", "numpy": "1.26.4", "simpy": "4.1.1"},
         "scenario": {"name": "smoke", "description": 'A quick run <script>alert("x")</script> & more',
                      "subjects": 500, "days": 3.0, "seed": 1, "supplier": "supplier-a"},
@@ -236,9 +240,10 @@ def test_each_policy_has_a_family_table(results: dict[str, Any], tmp_path: Path)
 
 
 def test_no_alerts_no_days_no_ratio_says_none(empty: dict[str, Any], tmp_path: Path) -> None:
+    # Without alerts the field force still fits and removes the order flow's kit: its backlog plots.
     _, page = render(empty, tmp_path)
-    assert "img" not in page.tags
-    for plot in PLOTS:
+    assert page.tags.count("img") == 1 and len(page.figures["backlog"]["img"]) == 1
+    for plot in PLOTS[:-1]:
         assert page.figures[plot]["img"] == []
         assert "none" in page.figures[plot]["text"], plot
     rows = [row[0] for row in page.tables[0][1:]]
@@ -319,13 +324,18 @@ def test_the_calibration_table_puts_each_published_figure_beside_each_policy(res
     assert [row[0] for row in page.tables[1 + 1]] == ["published figure", "US average", "Arizona (up to)"]
 
 
-def test_the_centre_tables_give_each_policy_and_class(results: dict[str, Any], tmp_path: Path) -> None:
+def test_the_service_tables_give_each_policy_its_classes_centre_jobs_and_field(results: dict[str, Any],
+                                                                              tmp_path: Path) -> None:
     lines = format_operations(results).splitlines()
     rows = [line.split() for line in lines if line.split() and line.split()[0] in ("naive", "standard")]
-    classes = ("breach", "tamper", "equipment", "unmonitored", "charging")
-    assert [r[:2] for r in rows[:10]] == [[p, c] for p in ("naive", "standard") for c in classes]
-    assert rows[0][2:4] == ["60", "60"] and rows[5][2:4] == ["30", "30"]  # every alert taken up
-    assert [r[0] for r in rows[10:]] == ["naive", "standard"] and rows[10][1] == "28/21"
+    policies = ("naive", "standard")
+    classes = ("breach", "tamper", "equipment", "unmonitored", "charging", "notified")
+    assert [r[:2] for r in rows[:12]] == [[p, c] for p in policies for c in classes]
+    assert rows[0][2:4] == ["60", "60"] and rows[6][2:4] == ["30", "30"]  # every alert taken up
+    assert [r[0] for r in rows[12:14]] == list(policies) and rows[12][1] == "28/21"
+    jobs = load_field().job_names
+    assert [r[:2] for r in rows[14:24]] == [[p, j] for p in policies for j in jobs]
+    assert [r[0] for r in rows[24:]] == list(policies) and rows[24][1] == "/".join(map(str, load_field().rota.at_work))
     _, page = render(results, tmp_path)
-    titles = [t[0] for t in page.tables if t and t[0][:2] == ["policy", "class"]]
-    assert titles and titles[0][-1] == "within deadline"
+    titles = [t[0] for t in page.tables if t and t[0][:2] in (["policy", "class"], ["policy", "job"])]
+    assert len(titles) == 2 and titles[0][-1] == titles[1][-1] == "within deadline"

@@ -50,7 +50,7 @@ def test_a_run_prints_the_scorecard_for_both_default_policies_and_their_ratio(ru
 def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(run_folder: tuple[Path, str]) -> None:
     out, _ = run_folder
     results = json.loads((out / "results.json").read_text())
-    assert (results["schema"], results["schema_version"]) == ("tagsim-results", 1)
+    assert (results["schema"], results["schema_version"]) == ("tagsim-results", 2)
     assert results["scenario"]["name"] == "smoke" and results["scenario"]["subjects"] == 60
     assert set(results["policies"]) == {"reference", "standard"}
     alerts = list(csv.DictReader((out / "alerts.csv").open()))
@@ -70,10 +70,13 @@ def test_results_json_holds_the_scenario_both_policies_and_figures_that_add_up(r
     items = sum(a["policy"] == "reference" and a["category"] != "info" for a in alerts)
     assert volume["tagsim"]["reference"] == pytest.approx(items / 60)  # every operator-facing alert, per subject-day
     for name, policy in results["policies"].items():  # every operator-facing alert reaches the centre
-        operations = policy["operations"]
+        centre = policy["operations"]["centre"]
         items = sum(a["policy"] == name and a["category"] != "info" for a in alerts)
-        assert operations["alerts"] == sum(c["alerts"] for c in operations["classes"].values()) == items
-        assert operations["littles_law"]["holds"] and operations["operators"]["at_desk"] == [28, 21]
+        assert centre["alerts"] == sum(c["alerts"] for c in centre["classes"].values()) == items
+        assert centre["littles_law"]["holds"] and centre["operators"]["at_desk"] == [28, 21]
+        field = policy["operations"]["field"]
+        assert field["jobs"] == sum(j["jobs"] for j in field["by_job"].values()) > 0
+        assert field["by_job"]["fitting"]["jobs"] == field["fitting"]["orders"]
     ratio = results["comparison"]["standard/reference"]["alerts_per_subject_day"]
     reference = results["policies"]["reference"]["scorecard"]["overall"]["alerts_per_subject_day"]
     standard = results["policies"]["standard"]["scorecard"]["overall"]["alerts_per_subject_day"]
@@ -141,9 +144,10 @@ def test_two_workers_give_the_results_of_one(run_folder: tuple[Path, str], tmp_p
         (["run", "--policy", "nosuchpolicy"], "nosuchpolicy"),
         (["run", "--policy", "naive", "--policy", "naive"], "named twice"),
         (["run", "--supplier", "nosuchsupplier"], "nosuchsupplier"),
-        (["run", "--operators", "0"], "--operators 0: operators: shift 1 has 0 rostered"),
-        (["run", "--operators", "40,1"], "shift 2 has 1 rostered, 0 at a desk after 30% shrinkage: no cover"),
+        (["run", "--operators", "0"], "--operators 0: staff: shift 1 has 0 rostered"),
+        (["run", "--operators", "40,1"], "shift 2 has 1 rostered, 0 at work after 30% shrinkage: no cover"),
         (["run", "--operators", "4,4,4"], "2 shifts of 12 h a day need 2 counts, got 3"),
+        (["run", "--field-officers", "12"], "--field-officers 12: staff: shift 1: 8 officers at work cannot cover 9 areas"),
     ],
 )
 def test_a_bad_name_is_one_line_and_a_non_zero_exit(argv: list[str], says: str, tmp_path: Path,
@@ -157,12 +161,52 @@ def test_fewer_operators_keep_alerts_waiting_longer(run_folder: tuple[Path, str]
     out, _ = run_folder
     with contextlib.redirect_stdout(io.StringIO()):
         assert main(["run", *SMALL, "--operators", "2", "--out", str(tmp_path)]) == 0
-    default, few = (json.loads((folder / "results.json").read_text())["policies"]["reference"]["operations"]
+    default, few = (json.loads((folder / "results.json").read_text())["policies"]["reference"]["operations"]["centre"]
                     for folder in (out, tmp_path))
     assert few["operators"]["rostered"] == [2, 2] and few["operators"]["at_desk"] == [1, 1]
     assert few["occupancy"] > default["occupancy"]
     assert few["classes"]["breach"]["time_to_action_p95_s"] > default["classes"]["breach"]["time_to_action_p95_s"]
     assert default["alerts"] == few["alerts"]  # the same alerts: only the centre changed
+
+
+def test_fewer_field_officers_reach_jobs_later(run_folder: tuple[Path, str], tmp_path: Path) -> None:
+    out, _ = run_folder
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert main(["run", *SMALL, "--field-officers", "13", "--out", str(tmp_path)]) == 0
+    default, few = (json.loads((folder / "results.json").read_text())["policies"]["standard"]["operations"]["field"]
+                    for folder in (out, tmp_path))
+    assert few["officers"]["rostered"] == [13, 13, 13] and few["officers"]["at_work"] == [9, 9, 9]
+    assert default["jobs"] == few["jobs"]  # the same jobs: only the field force changed
+    assert few["visits"] == default["visits"] > 0 and few["occupancy"] > 5 * default["occupancy"]
+
+
+@pytest.mark.parametrize("option", ["--operators", "--field-officers"])
+def test_a_negative_or_unnumbered_staff_count_is_a_usage_error(option: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", option, "-3"]) == 2
+    assert "a count of staff must not be below zero" in capsys.readouterr().err
+    assert main(["run", option, "4,many"]) == 2
+    assert "'many' is not a whole number" in capsys.readouterr().err
+
+
+def test_the_service_csvs_hold_every_alert_at_the_centre_every_field_job_and_every_hour(run_folder: tuple[Path, str]) -> None:
+    out, _ = run_folder
+    results = json.loads((out / "results.json").read_text())
+    centre_rows = list(csv.DictReader((out / "centre.csv").open()))
+    field_rows = list(csv.DictReader((out / "field.csv").open()))
+    hourly = list(csv.DictReader((out / "hourly.csv").open()))
+    alerts = {(a["policy"], a["alert_id"]): a for a in csv.DictReader((out / "alerts.csv").open())}
+    for name, policy in results["policies"].items():
+        centre, field = policy["operations"]["centre"], policy["operations"]["field"]
+        mine = [r for r in centre_rows if r["policy"] == name]
+        assert len(mine) == centre["alerts"] and len({r["item"] for r in mine}) == centre["items"]
+        assert sum(r["joined_open_incident"] == "1" for r in mine) == centre["joined_open_incident"]
+        assert all(r["raised_at"] == alerts[(name, r["alert_id"])]["raised_at"] for r in mine)
+        jobs = [r for r in field_rows if r["policy"] == name]
+        assert len(jobs) == field["jobs"] and sum(int(r["attempts"]) for r in jobs) == field["visits"]
+        assert sum(r["kind"] == "fitting" and r["done"] != "" for r in jobs) == field["fitting"]["fitted"]
+        hours = [r for r in hourly if r["policy"] == name]
+        assert len(hours) == 24 and [float(r["centre_queue"]) for r in hours] == pytest.approx(
+            centre["queue"]["hourly_mean"], abs=1e-3)
 
 
 @pytest.mark.parametrize("days", ["0", "-1", "soon"])

@@ -1,4 +1,5 @@
-"""``tagsim staff``: the fewest operators a shift for each policy, from a simulated run."""
+"""``tagsim staff``: the fewest operators and field officers a shift for each policy, from a
+simulated run, beside today's roster."""
 
 from __future__ import annotations
 
@@ -7,25 +8,34 @@ import re
 import pytest
 
 from sim.cli import main
+from sim.operations.centre.params import load_centre
+from sim.operations.field.params import load_field
 
 SMALL = ["--subjects", "60", "--days", "1", "--workers", "1"]
+ROW = re.compile(r"(\w+)\s+(operators|field officers)\s+(\S+)\s+(\w+ [\d.]+%|-)\s+(\S+)\s+(\S+)\s+(\S+)\s+"
+                 r"(\w+ [\d.]+%|-)\s+(\d+)\s+(\d+)")
 
 
-def test_staff_gives_each_policy_its_fewest_operators(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["staff", *SMALL, "--service-level", "95"]) == 0
+def test_staff_gives_each_policy_its_fewest_operators_and_officers_beside_todays(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", *SMALL, "--target", "95"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert "every class 95% within its deadline" in out[0]
-    answers = {}
-    for line in out[1:]:
-        found = re.match(r"(\w+): (\d+) operators a shift \((\d+) at desks\).*Erlang C first guess (\d+); tried (.*)", line)
-        assert found, line
-        answers[found.group(1)] = int(found.group(2))
-        shares = [float(x) for x in re.findall(r"(\d+\.\d)%", line)]
-        assert shares and min(shares) >= 95.0
-    assert set(answers) == {"reference", "standard"} and all(n >= 2 for n in answers.values())
+    assert "target 95% of every alert class" in out[0]
+    rows = [ROW.fullmatch(line.strip()) for line in out[3:]]
+    assert all(rows), out
+    today = {"operators": "/".join(map(str, load_centre().rota.staff)),
+             "field officers": "/".join(map(str, load_field().rota.staff))}
+    seen = set()
+    for row in rows:
+        assert row is not None
+        policy, staff, roster, _, needed, at_work, _, lowest, guess, tried = row.groups()
+        seen.add((policy, staff))
+        assert roster == today[staff]
+        assert len(needed.split("/")) == len(roster.split("/")) == len(at_work.split("/"))
+        assert float(lowest.split()[1].rstrip("%")) >= 95.0 and int(guess) >= 1 and int(tried) >= 1
+    assert seen == {(p, s) for p in ("reference", "standard") for s in today}
 
 
 @pytest.mark.parametrize("level", ["0", "100", "ninety"])
-def test_a_service_level_outside_1_to_99_is_refused(level: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["staff", "--service-level", level]) == 2
-    assert "--service-level" in capsys.readouterr().err
+def test_a_target_outside_1_to_99_is_refused(level: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["staff", "--target", level]) == 2
+    assert "--target" in capsys.readouterr().err

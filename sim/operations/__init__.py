@@ -1,11 +1,15 @@
-"""The people behind the alerts: the monitoring centre's operators (field staff not built yet).
+"""The people behind the alerts: the monitoring centre's operators and the field force.
 
-- ``params``: the centre's rota, alert classes, priorities, deadlines and handling times
-  (``seeds/operations/centre.toml``), checked.
-- ``arrivals``: a policy's operator-facing alerts as the centre receives them, by class.
-- ``centre``: the centre itself (SimPy): operators on the rota taking alerts in priority order.
-- ``measures``: what a centre run comes to (time to action, deadlines, overload, Little's law).
-- ``staffing``: the fewest operators a shift that hold every deadline, by simulation.
-- ``erlang``: Erlang C, the M/M/c queue in closed form: the simulation's check and the
-  staffing search's first guess.
+- ``rota``: shifts round the clock, staff on each, shrinkage; ``handling``: how long a task takes.
+- ``centre``: the centre's parameters, its arrivals (alerts by class and incident), the desk
+  itself (SimPy: operators taking incidents by priority, interruptions, calls, notices, visits
+  asked) and its measures.
+- ``field``: the field force's parameters, its areas, its jobs (the order flow's fittings and
+  removals, the centre's visits), the force itself (SimPy: officers by area driving job to job)
+  and its measures.
+- ``service``: one policy's alerts through the centre and then the field.
+- ``staffing``: the fewest operators and officers, shift by shift, that hold every deadline.
+- ``erlang``: Erlang C, the M/M/c queue in closed form: the check and the first guess.
+- ``steps``, ``deadlines``: counts over time and shares within deadlines, for both.
+- ``export``: the service's CSVs.
 """

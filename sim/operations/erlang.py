@@ -69,12 +69,3 @@ def servers_for(rate: float, handling: float, target: float, share: float) -> in
     while ErlangC(rate, handling, servers).within(target) < share:
         servers += 1
     return servers
-
-
-def with_shrinkage(servers: int, shrinkage: float) -> int:
-    """Staff to roster so that ``servers`` are at their desks when ``shrinkage`` (breaks,
-    training, absence) takes its share of everyone's time."""
-    if not 0 <= shrinkage < 1:
-        raise ValueError(f"shrinkage must lie in [0, 1), got {shrinkage}")
-    # Rounded first: 14 / (1 - 0.3) is 20.000000000000004 in floating point, and needs 20, not 21.
-    return math.ceil(round(servers / (1 - shrinkage), 9))

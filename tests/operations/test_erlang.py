@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.operations.erlang import ErlangC, servers_for, with_shrinkage
+from sim.operations.erlang import ErlangC, servers_for
+from sim.operations.rota import with_shrinkage
 
 # The R package ErlangC's README: 100 calls in 30 minutes, 180 s handling, 14 agents
 # (research-operations.md, section 6; Python's pyworkforce tests the same case).

@@ -1,0 +1,1 @@
+"""The monitoring centre: its parameters, the alerts as it receives them, the desk (SimPy), its measures."""

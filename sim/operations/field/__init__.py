@@ -1,0 +1,1 @@
+"""The field force: its parameters, areas, jobs, the force itself (SimPy), its measures."""

@@ -1,0 +1,78 @@
+"""The field force's work: fittings of new orders and removals at orders' end (the order flow
+the caseload implies), and the visits the monitoring centre asks for, each a job due at a time
+and a place in the town."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.operations.field.params import FITTING, REMOVAL, FieldParams
+from sim.operations.rota import HOUR_S
+
+DAY_S = 24 * HOUR_S
+NEW_ORDER = -1  # the subject of a fitting: a person not yet in the world
+
+
+@dataclass(frozen=True)
+class FieldJobs:
+    """Job ``i`` of kind ``kind[i]`` (an index into ``FieldParams.job_names``) is due at
+    ``due[i]`` at (``x[i]``, ``y[i]``), metres east and north of the town centre, for
+    ``subject[i]`` (``NEW_ORDER`` for a fitting)."""
+
+    due: np.ndarray
+    kind: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    subject: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.due)
+
+
+def order_flow(params: FieldParams, subjects: int, town_radius_m: float, horizon: float,
+               rng: np.random.Generator) -> FieldJobs:
+    """The fittings and removals of a caseload of ``subjects`` over [0, horizon): each day a
+    Poisson number of orders start and end, at times uniform between the orders' first and
+    last hour, at homes uniform over the town (as the world places its subjects' homes)."""
+    orders, names = params.orders, params.job_names
+    days = math.ceil(horizon / DAY_S)
+    parts = []
+    for name, per_day in ((FITTING, orders.starts_per_day(subjects)), (REMOVAL, orders.ends_per_day(subjects))):
+        count = rng.poisson(per_day, days)
+        day = np.repeat(np.arange(days), count)
+        due = day * DAY_S + rng.uniform(orders.first_hour, orders.last_hour, len(day)) * HOUR_S
+        x, y = uniform_in_disc(len(day), town_radius_m, rng)
+        parts.append(FieldJobs(due, np.full(len(day), names.index(name)), x, y, np.full(len(day), NEW_ORDER)))
+    jobs = merged(*parts)
+    return cut(jobs, jobs.due < horizon)
+
+
+def visit_jobs(time: np.ndarray, job: np.ndarray, subject: np.ndarray, homes: np.ndarray, centre_jobs: tuple[str, ...],
+               params: FieldParams) -> FieldJobs:
+    """The centre's visit requests (``job`` indexing ``centre_jobs``) as field jobs at each
+    subject's home (``homes[subject]``, metres)."""
+    names = params.job_names
+    missing = sorted(set(centre_jobs) - set(names))
+    if missing:
+        raise ValueError(f"the centre asks for visits of kind {missing[0]!r}, which the field has no job for")
+    kind = np.array([names.index(name) for name in centre_jobs], dtype=np.int64)[job] if len(job) else np.zeros(0, np.int64)
+    return FieldJobs(np.asarray(time, dtype=float), kind, homes[subject, 0], homes[subject, 1], np.asarray(subject))
+
+
+def merged(*parts: FieldJobs) -> FieldJobs:
+    """Every job of ``parts``, by due time (ties in the order given)."""
+    due = np.concatenate([p.due for p in parts])
+    order = np.argsort(due, kind="stable")
+    return FieldJobs(due[order], *(np.concatenate([getattr(p, f) for p in parts])[order] for f in ("kind", "x", "y", "subject")))
+
+
+def cut(jobs: FieldJobs, keep: np.ndarray) -> FieldJobs:
+    return FieldJobs(jobs.due[keep], jobs.kind[keep], jobs.x[keep], jobs.y[keep], jobs.subject[keep])
+
+
+def uniform_in_disc(n: int, radius: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    r, bearing = radius * np.sqrt(rng.random(n)), rng.uniform(0, 2 * math.pi, n)
+    return r * np.cos(bearing), r * np.sin(bearing)

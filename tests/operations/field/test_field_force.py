@@ -1,0 +1,104 @@
+"""The field force (``sim.operations.field.force``): officers take jobs by priority, overdue,
+then nearest, drive there at the travel model's speed, wait for routine hours, retry a door not
+answered, finish the job in hand at a shift's end; and the bookkeeping adds up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.operations.field.force import simulate_field
+from sim.operations.steps import time_average
+
+from small_field import HOUR, RADIUS, job, jobs_at, small_field
+
+SITE = 30 * 60.0  # every job's time on site here
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(1)
+
+
+def test_priority_comes_before_distance_and_each_drive_is_the_distance_at_a_metre_a_second(rng: np.random.Generator) -> None:
+    params = small_field()
+    jobs = jobs_at(params, [(0.0, "breach", 0.0, 0.0), (0.0, "removal", 100.0, 0.0), (0.0, "fitting", 800.0, 0.0)])
+    run = simulate_field(jobs, params, RADIUS, 10 * HOUR, rng)
+    breach, fitting, removal = (params.job_names.index(k) for k in ("breach", "fitting", "removal"))
+    at = {int(k): i for i, k in enumerate(jobs.kind)}
+    assert run.done[at[breach]] == pytest.approx(run.on_site[at[breach]] + SITE)
+    assert run.on_site[at[fitting]] == pytest.approx(run.done[at[breach]] + 800.0)  # the fitting first, though farther
+    assert run.on_site[at[removal]] == pytest.approx(run.done[at[fitting]] + 700.0)
+    assert run.attempts.tolist() == [1, 1, 1] and run.travel_s == pytest.approx(run.on_site[at[breach]] + 1500.0)
+
+
+def test_within_a_priority_the_nearest_job_goes_first(rng: np.random.Generator) -> None:
+    params = small_field()
+    jobs = jobs_at(params, [(0.0, "breach", 0.0, 0.0), (1.0, "fitting", 500.0, 0.0), (2.0, "fitting", -200.0, 0.0)])
+    run = simulate_field(jobs, params, RADIUS, 10 * HOUR, rng)
+    assert run.on_site[2] == pytest.approx(run.done[0] + 200.0)
+    assert run.on_site[1] == pytest.approx(run.done[2] + 700.0)
+
+
+def test_routine_jobs_wait_for_routine_hours_and_urgent_ones_do_not(rng: np.random.Generator) -> None:
+    params = small_field(routine=(8.0, 22.0))
+    jobs = jobs_at(params, [(2 * HOUR, "fitting", 0.0, 0.0), (2 * HOUR, "breach", 10.0, 0.0)])
+    run = simulate_field(jobs, params, RADIUS, 24 * HOUR, rng)
+    assert run.on_site[1] < 2 * HOUR + 2 * RADIUS + 1  # a drive across the town at most
+    assert run.on_site[0] == pytest.approx(8 * HOUR + 10.0)  # from the breach, at 08:00
+
+
+def test_a_door_not_answered_is_tried_again_a_day_later() -> None:
+    params = small_field(officers=(60,), fitting=job(2, access=0.6))
+    rows = [(float(i * 60), "fitting", 0.0, 0.0) for i in range(600)]
+    run = simulate_field(jobs_at(params, rows), params, RADIUS, 8 * 24 * HOUR, np.random.default_rng(3))
+    done = ~np.isnan(run.done)
+    assert done.mean() > 0.99
+    assert run.attempts[done].mean() == pytest.approx(1 / 0.6, rel=0.08)
+    again = done & (run.attempts > 1)
+    assert (run.on_site[again] - run.first_on_site[again] >= 24 * HOUR).all()
+    assert np.allclose(run.first_on_site[done & (run.attempts == 1)], run.on_site[done & (run.attempts == 1)])
+
+
+def test_an_officer_finishes_the_job_in_hand_and_the_next_shift_sets_out_meanwhile(rng: np.random.Generator) -> None:
+    params = small_field(officers=(1, 1), shift_hours=12.0, breach=job(1, minutes=600.0), tamper=job(1))
+    jobs = jobs_at(params, [(10 * HOUR, "breach", 0.0, 0.0), (12.5 * HOUR, "tamper", 0.0, 0.0)])
+    run = simulate_field(jobs, params, RADIUS, 2 * 24 * HOUR, rng)
+    assert run.on_site[0] < 11 * HOUR and run.done[0] > 20 * HOUR  # the day's officer stays on
+    assert run.on_site[1] < 13 * HOUR  # the night's officer takes the tamper
+
+
+def test_each_job_keeps_its_time_on_site_whatever_the_roster() -> None:
+    params = small_field(officers=(3,), fitting=job(2, minutes=45.0, routine=True, access=0.8))
+    params_many = small_field(officers=(6,), fitting=job(2, minutes=45.0, routine=True, access=0.8))
+    gen = np.random.default_rng(9)
+    rows = [(float(t), "fitting", float(x), float(y)) for t, x, y in
+            zip(np.sort(gen.uniform(0, 3 * 24 * HOUR, 300)), gen.uniform(-500, 500, 300), gen.uniform(-500, 500, 300))]
+    few, many = (simulate_field(jobs_at(p, rows), p, RADIUS, 6 * 24 * HOUR, np.random.default_rng(5)) for p in (params, params_many))
+    both = ~np.isnan(few.done) & ~np.isnan(many.done)
+    assert both.sum() > 250
+    assert np.allclose((few.done - few.on_site)[both], (many.done - many.on_site)[both])
+    assert np.array_equal(few.attempts[both], many.attempts[both])
+
+
+def test_the_backlog_is_every_job_due_and_not_done_over_time() -> None:
+    # The backlog's time-average over the run is each job's time outstanding, summed, over the run.
+    params = small_field(officers=(2,))
+    gen = np.random.default_rng(2)
+    rows = [(float(t), str(gen.choice(["fitting", "removal", "breach"])), float(x), float(y)) for t, x, y in
+            zip(np.sort(gen.uniform(0, 2 * 24 * HOUR, 150)), gen.uniform(-600, 600, 150), gen.uniform(-600, 600, 150))]
+    jobs = jobs_at(params, rows)
+    horizon = 2 * 24 * HOUR
+    run = simulate_field(jobs, params, RADIUS, horizon, np.random.default_rng(6))
+    outstanding = np.where(np.isnan(run.done), horizon, run.done) - jobs.due
+    assert time_average(run.backlog_times, run.backlog_steps, horizon) * horizon == pytest.approx(outstanding.sum())
+    assert run.backlog_steps[-1] == np.isnan(run.done).sum()
+    assert 0 < run.travel_s + run.site_s <= run.work_s + 3 * HOUR
+
+
+def test_jobs_out_of_order_are_refused(rng: np.random.Generator) -> None:
+    params = small_field()
+    jobs = jobs_at(params, [(0.0, "breach", 0.0, 0.0), (5.0, "breach", 0.0, 0.0)])
+    backwards = type(jobs)(jobs.due[::-1], jobs.kind, jobs.x, jobs.y, jobs.subject)
+    with pytest.raises(ValueError, match="sorted by due time"):
+        simulate_field(backwards, params, RADIUS, HOUR, rng)
