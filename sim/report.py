@@ -139,12 +139,15 @@ def format_calibration(results: dict[str, Any]) -> str:
     return _aligned([("published figure", ""), ("", "published"), *((name, what) for name, what in heads)], rows)
 
 
+_COUNTS = ("alerts_per_person_day", "field.visits_per_subject_year")  # figures that are not shares
+
+
 def _calibration_table(results: dict[str, Any]) -> tuple[list[tuple[str, str]], list[list[str]]]:
     names = list(results["policies"])
     heads = [h for name in names for h in ((name, "tagsim"), ("", "ratio"))]
     rows = []
     for row in (results.get("calibration") or {}).get("figures", []):
-        fmt = _fixed(3) if row["measure"] == "alerts_per_person_day" else _pct
+        fmt = _fixed(3) if row["measure"] in _COUNTS else _pct
         cells = [row["name"], fmt(row["published"])]
         for name in names:
             cells += [fmt(row["tagsim"].get(name)), _ratio(row["ratio"].get(name))]

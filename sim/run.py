@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.cycles import without_cycle_collection
-from sim.calibration.measures import measures
+from sim.calibration.measures import measures, service_figures
 from sim.calibration.published import load_calibration
 from sim.calibration.table import calibration_rows
 from sim.detector.alerts import Alert, Category
@@ -167,8 +167,8 @@ def _calibration(result: RunResult) -> dict:
     calibration = load_calibration()
     kind_of_device = {f.device: f.kind for case in result.world.cases for f in case.devices}
     subject_days = result.scenario.subjects * result.scenario.days
-    by_policy = {name: measures(p.alerts, p.scorecard.alerts, kind_of_device, subject_days)
-                 for name, p in result.policies.items()}
+    by_policy = {name: {**measures(p.alerts, p.scorecard.alerts, kind_of_device, subject_days),
+                        **service_figures(p.operations)} for name, p in result.policies.items()}
     low, high = calibration.alerts_per_person_day
     return {"bounds": {"alerts_per_person_day": [low, high]}, "figures": calibration_rows(calibration, by_policy)}
 

@@ -9,12 +9,20 @@ The definitions follow the published ones (docs/scoring.md, "Calibration"):
 - ``gps_mix.*``: the share of GPS tags' alerts in each of California's six
   categories, over those six (their published shares sum to 100%). A GPS case
   tamper raises no alert kind of its own here, so ``device_tamper`` is 0.
+
+and, from the service behind them (``service_figures``):
+
+- ``field.visits_per_subject_year``: every field visit made (each attempt at a door) per
+  subject-year of the caseload.
+- ``field.first_attempt_within_window_share`` and ``field.further_attempts_within_window_share``:
+  the fittings' analogues of the published installation measures EMS SL004A and SL004B.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sim.detector.alerts import Alert, AlertKind, Category
 from sim.detector.cases import DeviceKind
@@ -28,7 +36,9 @@ GPS_MIX: dict[str, tuple[AlertKind, ...]] = {
     "exclusion_zone": (AlertKind.EXCLUSION_ZONE,),
     "device_tamper": (),
 }
-MEASURES: tuple[str, ...] = ("alerts_per_person_day", "false_share", *(f"gps_mix.{c}" for c in GPS_MIX))
+SERVICE_MEASURES: tuple[str, ...] = ("field.visits_per_subject_year", "field.first_attempt_within_window_share",
+                                     "field.further_attempts_within_window_share")
+MEASURES: tuple[str, ...] = ("alerts_per_person_day", "false_share", *(f"gps_mix.{c}" for c in GPS_MIX), *SERVICE_MEASURES)
 _MIX_OF = {kind: category for category, kinds in GPS_MIX.items() for kind in kinds}
 
 
@@ -49,3 +59,12 @@ def measures(
     for category in GPS_MIX:
         out[f"gps_mix.{category}"] = mix[category] / total if total else None
     return out
+
+
+def service_figures(operations: Mapping[str, Any]) -> dict[str, float | None]:
+    """The service's measures (``sim.operations.service.service_measures``) the published
+    record has figures for."""
+    field = operations["field"]
+    return {"field.visits_per_subject_year": field["visits_per_subject_year"],
+            "field.first_attempt_within_window_share": field["fitting"]["first_attempt_within_window_share"],
+            "field.further_attempts_within_window_share": field["fitting"]["further_attempts_within_window_share"]}

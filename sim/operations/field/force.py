@@ -30,7 +30,7 @@ from sim.operations.field.params import FITTING, FieldParams
 from sim.operations.handling import quantiles
 from sim.operations.rota import HOUR_S, MINUTE_S
 
-MOST_ATTEMPTS = 8  # draws kept a job; a job not in by then keeps its last draw (at 97% access, 1 in 10^12 get there)
+MOST_ATTEMPTS = 12  # draws kept a job; a job not in by then keeps its last draw (at 65% access again, 1 in 10^6 get there)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,8 @@ class _Force:
         # Up front, by job in due order: each attempt's time on site and whether the door opens.
         u = rng.random((n, MOST_ATTEMPTS, 2))
         access = np.array([k.access for k in kinds])[jobs.kind]
-        self.answered = u[:, :, 0] < access[:, None]
+        again = np.array([k.access_again for k in kinds])[jobs.kind]
+        self.answered = u[:, :, 0] < np.column_stack([access] + [again] * (MOST_ATTEMPTS - 1))
         self.site_time = quantiles(u[:, :, 1].ravel(), np.repeat(jobs.kind, MOST_ATTEMPTS),
                                    [k.on_site for k in kinds]).reshape(n, MOST_ATTEMPTS)
         self.home_seed = int(rng.integers(2**63))  # where each shift's officers start (``_home``)

@@ -90,20 +90,23 @@ class RoutineHours:
 class Job:
     """One kind of field job: its priority (1 first), the deadline from its being due to an
     officer on site, the time on site, whether it waits for routine hours, and the share of
-    attempts that find the door answered (``access``; otherwise the officer leaves after
-    ``no_access_minutes`` and it is tried again ``retry_after_hours`` later)."""
+    first attempts that find the door answered (``access``; otherwise the officer leaves after
+    ``no_access_minutes`` and it is tried again ``retry_after_hours`` later), and of later
+    attempts (``access_again``: someone out once is likelier to be out again)."""
 
     priority: int
     deadline_hours: float
     on_site: Handling
     routine: bool
     access: float = 1.0
+    access_again: float = 1.0
     no_access_minutes: float = 10.0
     retry_after_hours: float = 24.0
 
     def __post_init__(self) -> None:
-        if not 0 < self.access <= 1:
-            raise ValueError(f"access is a share of attempts and must lie in (0, 1], got {self.access}")
+        for name in ("access", "access_again"):
+            if not 0 < getattr(self, name) <= 1:
+                raise ValueError(f"{name} is a share of attempts and must lie in (0, 1], got {getattr(self, name)}")
         if self.deadline_hours <= 0:
             raise ValueError(f"deadline_hours must be positive, got {self.deadline_hours}")
 

@@ -17,8 +17,11 @@ RADIUS = 1000.0
 HOUR = 3600.0
 
 
-def job(priority: int, minutes: float = 30.0, routine: bool = False, access: float = 1.0) -> Job:
-    return Job(priority, 72.0, Handling("lognormal", minutes, 1e-9), routine, access, 10.0, 24.0)
+def job(priority: int, minutes: float = 30.0, routine: bool = False, access: float = 1.0,
+        access_again: float | None = None) -> Job:
+    return Job(priority, 72.0, Handling("lognormal", minutes, 1e-9), routine, access=access,
+               access_again=access if access_again is None else access_again, no_access_minutes=10.0,
+               retry_after_hours=24.0)
 
 
 def small_field(officers: tuple[int, ...] = (1,), shift_hours: float = 24.0, grid: int = 1,

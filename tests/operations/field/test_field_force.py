@@ -48,13 +48,15 @@ def test_routine_jobs_wait_for_routine_hours_and_urgent_ones_do_not(rng: np.rand
     assert run.on_site[0] == pytest.approx(8 * HOUR + 10.0)  # from the breach, at 08:00
 
 
-def test_a_door_not_answered_is_tried_again_a_day_later() -> None:
-    params = small_field(officers=(60,), fitting=job(2, access=0.6))
+def test_a_door_not_answered_is_tried_again_a_day_later_with_its_own_chance() -> None:
+    # First doors open 60% of the time, later ones 80%: attempts average 1 + 0.4 / 0.8.
+    params = small_field(officers=(60,), fitting=job(2, access=0.6, access_again=0.8))
     rows = [(float(i * 60), "fitting", 0.0, 0.0) for i in range(600)]
     run = simulate_field(jobs_at(params, rows), params, RADIUS, 8 * 24 * HOUR, np.random.default_rng(3))
     done = ~np.isnan(run.done)
     assert done.mean() > 0.99
-    assert run.attempts[done].mean() == pytest.approx(1 / 0.6, rel=0.08)
+    assert run.attempts[done].mean() == pytest.approx(1 + 0.4 / 0.8, rel=0.06)
+    assert (run.attempts[done] == 1).mean() == pytest.approx(0.6, abs=0.05)
     again = done & (run.attempts > 1)
     assert (run.on_site[again] - run.first_on_site[again] >= 24 * HOUR).all()
     assert np.allclose(run.first_on_site[done & (run.attempts == 1)], run.on_site[done & (run.attempts == 1)])

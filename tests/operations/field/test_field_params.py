@@ -30,7 +30,7 @@ def test_the_shipped_field_loads() -> None:
     ("staff = [", "staff = [12, ", "3 shifts of 8 h a day need 3 counts, got 4"),
     ("grid = 3", "grid = 0", "grid must be at least 1"),
     ("grid = 3", "grid = 9", "cannot cover 77 areas: no cover"),
-    ("access = 0.97", "access = 1.5", "jobs: fitting: access is a share of attempts and must lie in (0, 1]"),
+    ("access = 0.973", "access = 1.5", "jobs: fitting: access is a share of attempts and must lie in (0, 1]"),
     ("speed_kmh = 40.0", "speed_kmh = 0.0", "speed_kmh must be positive"),
     ("mean_order_days = 105.0", "mean_order_days = 0.0", "mean_order_days must be positive"),
     ("[jobs.removal]", "[jobs.collection]", "the order flow needs a job 'removal'"),
