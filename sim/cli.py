@@ -9,6 +9,7 @@ is one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -238,11 +239,13 @@ def add_staff(commands: argparse._SubParsersAction) -> None:
                         "in percent (default 90)")
     _add_staff_arguments(parser)
     _add_workers_argument(parser)
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the answer, today's service and the "
+                        "service at the answer as JSON (docs/operations.md)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.operations.staffing import staff_service
-        from sim.report import format_staffing
-        from sim.run import caseload_of
+        from sim.report import format_operations, format_staffing
+        from sim.run import caseload_of, staffing_results
         from sim.run import run as run_all
         from sim.score import load_scoring_rules
 
@@ -250,13 +253,29 @@ def add_staff(commands: argparse._SubParsersAction) -> None:
         policies = _policies(args.policies)
         rules = load_scoring_rules()
         centre, field = _service_of(args)
+        if args.json is not None:
+            _writable_folder(args.json.parent)
         with _progress(scenario) as progress:
             result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre,
                              field=field)
         caseload = caseload_of(result.world)
-        answers = {name: (p.operations, staff_service(p.arrivals, centre, field, caseload, args.target / 100))
+        answers = {name: staff_service(p.arrivals, centre, field, caseload, args.target / 100)
                    for name, p in result.policies.items()}
-        print(format_staffing(scenario, centre, field, args.target, answers))
+        today = {name: {"operations": p.operations} for name, p in result.policies.items()}
+        needed = {name: {"operations": a.measures} for name, a in answers.items() if a.measures is not None}
+        print(f"At today's staff (operators {'/'.join(map(str, centre.rota.staff))}, field officers "
+              f"{'/'.join(map(str, field.rota.staff))}):\n")
+        print(format_operations({"policies": today}))
+        print()
+        print(format_staffing(scenario, centre, field, args.target,
+                              {name: (p.operations, answers[name]) for name, p in result.policies.items()}))
+        if needed:
+            print("\nAt the staff needed:\n")
+            print(format_operations({"policies": needed}))
+        if args.json is not None:
+            staffing = staffing_results(result, args.target, answers)
+            args.json.write_text(json.dumps(staffing, indent=1) + "\n")
+            print(f"wrote {args.json}")
         return 0
 
     parser.set_defaults(run=run)

@@ -15,7 +15,7 @@ import json
 import platform
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from importlib.metadata import version
@@ -35,6 +35,7 @@ from sim.operations.centre.params import CentreParams, load_centre
 from sim.operations.field.params import FieldParams, load_field
 from sim.operations.export import write_service_csvs
 from sim.operations.service import Caseload, ServiceRun, run_service, service_measures
+from sim.operations.staffing import ServiceStaffing
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
@@ -161,6 +162,24 @@ def results(result: RunResult) -> dict:
             out["comparison"][f"standard/{baseline}"] = _ratios(result.policies["standard"].scorecard,
                                                                 result.policies[baseline].scorecard)
     return out
+
+
+STAFFING_SCHEMA = "tagsim-staffing"
+STAFFING_SCHEMA_VERSION = 1
+
+
+def staffing_results(result: RunResult, target_percent: int, answers: Mapping[str, ServiceStaffing]) -> dict:
+    """``tagsim staff --json``'s file (docs/operations.md): per policy, today's service, the
+    staff needed and the service at the answer."""
+    return {
+        "schema": STAFFING_SCHEMA, "schema_version": STAFFING_SCHEMA_VERSION,
+        "versions": {"tagsim": version("tagsim")},
+        "scenario": {"name": result.scenario.name, "subjects": result.scenario.subjects, "days": result.scenario.days,
+                     "seed": result.scenario.seed, "supplier": result.supplier.name},
+        "target": target_percent / 100,
+        "policies": {name: {"today": p.operations, "needed": answers[name].to_dict(), "at_needed": answers[name].measures}
+                     for name, p in result.policies.items()},
+    }
 
 
 def _calibration(result: RunResult) -> dict:

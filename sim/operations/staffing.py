@@ -170,6 +170,19 @@ class ServiceStaffing:
     operators: StaffingAnswer
     officers: StaffingAnswer
 
+    @property
+    def measures(self) -> dict[str, Any] | None:
+        """The service at the answer (as ``service_measures`` gives it), when both parts have one."""
+        if self.operators.measures is None or self.officers.measures is None:
+            return None
+        return {"centre": self.operators.measures, "field": self.officers.measures}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: each part's answer (null: none holds), first guess and rosters tried."""
+        return {part: {"staff": list(a.staff) if a.staff else None, "erlang_guess": a.erlang_guess,
+                       "tried": [[list(staff), held] for staff, held in a.tried]}
+                for part, a in (("operators", self.operators), ("field_officers", self.officers))}
+
 
 def staff_service(arrivals: CentreArrivals, centre: CentreParams, field: FieldParams, caseload: Caseload,
                   share: float) -> ServiceStaffing:
