@@ -41,6 +41,7 @@ from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
 from sim.world.draws import DAY_S
+from sim.world.streams import Branch, Streams
 from sim.world.truth import TruthKind
 
 SCHEMA = "tagsim-results"
@@ -123,7 +124,8 @@ def policy_arrivals(alerts: list[Alert], card: Scorecard) -> CentreArrivals:
 def caseload_of(world: WorldSummary) -> Caseload:
     """What the service needs of the world: its subjects' homes, the town, the run's length."""
     homes = np.array([s.home for s in world.subjects], dtype=float).reshape(-1, 2)
-    return Caseload(homes, world.scenario.town.radius_m, world.end, world.scenario.seed)
+    streams = Streams(world.scenario.seed)
+    return Caseload(homes, world.scenario.town.radius_m, world.end, lambda purpose: streams.rng(Branch.OPERATIONS, purpose))
 
 
 def results(result: RunResult) -> dict:

@@ -45,7 +45,7 @@ def operations(alerts: int) -> dict[str, Any]:
     centre, field = load_centre(), load_field()
     arrivals = plain_arrivals(np.arange(alerts) * 900.0, np.zeros(alerts, int))
     arrivals = replace(arrivals, genuine=np.arange(alerts) % 2 == 0)
-    caseload = Caseload(np.zeros((500, 2)), 10_000.0, 3 * 86400.0, seed=1)
+    caseload = Caseload(np.zeros((500, 2)), 10_000.0, 3 * 86400.0, lambda purpose: np.random.default_rng((1, purpose)))
     return service_measures(run_service(arrivals, centre, field, caseload), arrivals, centre, field, caseload)
 
 

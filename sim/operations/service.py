@@ -7,6 +7,7 @@ same order flow and every roster of one policy the same handling times and outco
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
@@ -21,11 +22,10 @@ from sim.operations.field.force import FieldRun, simulate_field
 from sim.operations.field.jobs import FieldJobs, merged, order_flow, visit_jobs
 from sim.operations.field.measures import field_measures
 from sim.operations.field.params import FieldParams
-from sim.world.streams import Branch, Streams
 
 
 class Draws(IntEnum):
-    """The operations streams, under ``Branch.OPERATIONS``."""
+    """The operations' random streams, one a purpose."""
 
     CENTRE = 0  # handling times and outcomes, one row an alert
     ORDERS = 1  # the order flow: fittings and removals
@@ -34,20 +34,18 @@ class Draws(IntEnum):
 
 @dataclass(frozen=True)
 class Caseload:
-    """What the field force needs of the world: its subjects' homes (metres from the town
-    centre, one row a subject), the town's radius, the run's length and its seed."""
+    """What the service needs of the world: its subjects' homes (metres from the town centre,
+    one row a subject), the town's radius, the run's length, and the run's random stream for
+    each purpose (``rng(purpose)`` gives the same fresh stream each time it is asked)."""
 
     homes: np.ndarray
     town_radius_m: float
     horizon: float
-    seed: int
+    rng: Callable[[Draws], np.random.Generator]
 
     @property
     def subjects(self) -> int:
         return len(self.homes)
-
-    def rng(self, purpose: Draws) -> np.random.Generator:
-        return Streams(self.seed).rng(Branch.OPERATIONS, purpose)
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ class Branch(IntEnum):
     SUBJECT = 0
     AREA = 1
     REGION = 2
-    OPERATIONS = 3  # the monitoring centre's handling times
+    OPERATIONS = 3  # the service behind the alerts: then sim.operations.service.Draws
 
 
 class Use(IntEnum):

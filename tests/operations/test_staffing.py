@@ -17,7 +17,7 @@ from sim.operations.service import Caseload, run_centre
 from sim.operations.staffing import centre_guess, fewest_operators
 
 DAY = 86400.0
-CASELOAD = Caseload(np.zeros((1, 2)), 1000.0, 2 * DAY, seed=7)
+CASELOAD = Caseload(np.zeros((1, 2)), 1000.0, 2 * DAY, lambda purpose: np.random.default_rng((7, purpose)))
 
 
 def poisson(rate: float, horizon: float, seed: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from sim.operations.staffing import fewest_officers
 from small_field import RADIUS, jobs_at, small_field
 
 DAY = 86400.0
-CASELOAD = Caseload(np.zeros((1, 2)), RADIUS, 2 * DAY, seed=7)
+CASELOAD = Caseload(np.zeros((1, 2)), RADIUS, 2 * DAY, lambda purpose: np.random.default_rng((7, purpose)))
 
 
 def test_the_field_answer_holds_every_deadline_drains_the_backlog_and_is_the_fewest_on_each_shift() -> None:
