@@ -294,8 +294,10 @@ def _service_of(args: argparse.Namespace) -> tuple[CentreParams, FieldParams]:
     """The centre and the field force: the seeds', with the arguments' rosters."""
     from sim.operations.centre.params import load_centre, with_operators
     from sim.operations.field.params import load_field, with_officers
+    from sim.operations.service import check_visits
 
     centre, field = load_centre(), load_field()
+    check_visits(centre, field)
     if args.operators is not None:
         centre = with_operators(centre, args.operators)
     if args.field_officers is not None:

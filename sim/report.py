@@ -174,6 +174,15 @@ def _operated(policies: dict[str, Any]) -> dict[str, Any]:
     return {name: p["operations"] for name, p in policies.items() if "field" in (p.get("operations") or {})}
 
 
+def _clock(hour: float) -> str:
+    minutes = round(hour * 60)
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _yes_no(flag: bool | None) -> str:
+    return "-" if flag is None else ("yes" if flag else "no")
+
+
 def _hours(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds / 3600:,.1f}"
 
@@ -197,7 +206,7 @@ def _centre_rows(results: dict[str, Any]) -> list[list[str]]:
         c = ops["centre"]
         genuine, follow = c["genuine_breaches"], c["followed_up"]
         rows.append([name, "/".join(str(n) for n in c["operators"]["at_desk"]), _pct(c["occupancy"]),
-                     _fixed(2)(c["offered_load"]), "yes" if c["overloaded"] else "no",
+                     _fixed(2)(c["offered_load"]), _yes_no(c["overloaded"]),
                      _fixed(1)(c["queue_growth_per_hour"]), _count(c["waiting_at_end"]), _count(c["items"]),
                      _count(c["joined_open_incident"]), _count(c["interruptions"]), _count(follow["calls"]),
                      _count(follow["visits_total"]), _count(genuine["alerts"]), _count(genuine["past_deadline"]),
@@ -222,7 +231,7 @@ def _field_rows(results: dict[str, Any]) -> list[list[str]]:
         rows.append([name, "/".join(str(n) for n in f["officers"]["at_work"]), _pct(f["occupancy"]),
                      _minutes(f["travel_per_visit_s"]), _fixed(1)(f["visits_per_subject_year"]),
                      _fixed(0)(f["backlog"]["mean"]), _fixed(1)(f["backlog"]["growth_per_day"]),
-                     "yes" if f["overloaded"] else "no", _count(fit["orders"]), _pct(fit["within_window_share"]),
+                     _yes_no(f["overloaded"]), _count(fit["orders"]), _pct(fit["within_window_share"]),
                      _pct(fit["first_attempt_within_window_share"]), _count(fit["waiting_at_end"]),
                      _fixed(1)(fit["unmonitored_person_days"])])
     return rows
@@ -283,7 +292,7 @@ def format_staffing(scenario: Any, centre: Any, field: Any, target: int, answers
     heading = (f"{scenario.name}: {scenario.subjects:,} subjects, {scenario.days:g} days; target {target}% of every alert "
                f"class, of genuine breaches notified and of every field job within its deadline, the field's backlog "
                f"draining; centre shifts of {centre.rota.shift_hours:g} h, field shifts of {field.rota.shift_hours:g} h, "
-               f"from {centre.rota.first_shift_hour:02.0f}:00 and {field.rota.first_shift_hour:02.0f}:00")
+               f"from {_clock(centre.rota.first_shift_hour)} and {_clock(field.rota.first_shift_hour)}")
     return heading + "\n" + _aligned(_STAFF_HEADS, rows)
 
 

@@ -34,7 +34,7 @@ from sim.operations.centre.arrivals import CentreArrivals, centre_arrivals
 from sim.operations.centre.params import CentreParams, load_centre
 from sim.operations.field.params import FieldParams, load_field
 from sim.operations.export import write_service_csvs
-from sim.operations.service import Caseload, ServiceRun, run_service, service_measures
+from sim.operations.service import Caseload, ServiceRun, check_visits, run_service, service_measures
 from sim.operations.staffing import ServiceStaffing
 from sim.pipeline.detect import detect
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
@@ -93,6 +93,7 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     and alerts and no cycles among them: the cycle collector is paused.)"""
     centre = centre or load_centre()
     field = field or load_field()
+    check_visits(centre, field)
     started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
     world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)

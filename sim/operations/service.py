@@ -17,11 +17,12 @@ import numpy as np
 from sim.operations.centre.arrivals import CentreArrivals
 from sim.operations.centre.desk import CentreRun, simulate_centre
 from sim.operations.centre.measures import centre_measures
-from sim.operations.centre.params import CentreParams
+from sim.operations.centre.params import CENTRE_FILE, CentreParams
 from sim.operations.field.force import FieldRun, simulate_field
 from sim.operations.field.jobs import FieldJobs, merged, order_flow, visit_jobs
 from sim.operations.field.measures import field_measures
-from sim.operations.field.params import FieldParams
+from sim.operations.field.params import FIELD_FILE, FieldParams
+from sim.seeds import ParamsError
 
 
 class Draws(IntEnum):
@@ -52,6 +53,15 @@ class Caseload:
 class ServiceRun:
     centre: CentreRun
     field: FieldRun
+
+
+def check_visits(centre: CentreParams, field: FieldParams) -> None:
+    """Every visit the centre's classes ask for is a job the field force knows; else one
+    ``ParamsError`` naming the class, the job and the jobs there are, before anything runs."""
+    for name, klass in centre.classes.by_name().items():
+        if klass.visit_job and klass.visit_job not in field.jobs:
+            raise ParamsError(f"{CENTRE_FILE}: classes: {name}: visit_job {klass.visit_job!r} is no job of {FIELD_FILE} "
+                              f"(its jobs: {', '.join(field.job_names)})")
 
 
 def run_centre(arrivals: CentreArrivals, centre: CentreParams, caseload: Caseload) -> CentreRun:

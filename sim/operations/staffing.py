@@ -72,7 +72,7 @@ def fewest_officers(jobs: FieldJobs, params: FieldParams, caseload: Caseload, sh
         return field_measures(run_field(jobs, roster, caseload), roster, caseload.subjects)
 
     def holds(m: dict[str, Any]) -> bool:
-        return not m["overloaded"] and all(j["within_deadline_share"] is None or j["within_deadline_share"] >= share
+        return m["overloaded"] is not True and all(j["within_deadline_share"] is None or j["within_deadline_share"] >= share
                                            for j in m["by_job"].values())
 
     return _search(measure, holds, params.rota, field_guess(jobs, params, caseload, share))

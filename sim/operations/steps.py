@@ -16,7 +16,11 @@ def time_average(times: np.ndarray, steps: np.ndarray, horizon: float, since: fl
 
 def hourly_mean(times: np.ndarray, steps: np.ndarray, horizon: float) -> np.ndarray:
     """The count's time-average in each hour of [0, horizon)."""
-    edges = np.append(np.arange(0.0, horizon, HOUR_S), horizon)
+    return means_between(times, steps, np.append(np.arange(0.0, horizon, HOUR_S), horizon))
+
+
+def means_between(times: np.ndarray, steps: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The count's time-average between each pair of successive ``edges``."""
     cumulative = np.concatenate(([0.0], np.cumsum(steps[:-1] * np.diff(times))))
     at = np.searchsorted(times, edges, side="right") - 1
     area = cumulative[at] + steps[at] * (edges - times[at])

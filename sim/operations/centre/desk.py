@@ -148,7 +148,8 @@ class _Centre:
         self.waiting: list[tuple[int, float, int, _Item]] = []  # (priority, arrival, index, item); stale entries skipped
         self.queued = 0
         self.idle: list[simpy.Event] = []  # desks staffed with nothing to do
-        self.in_hand: dict[int, _Item] = {}  # desk -> the item it works and may be interrupted in
+        # desk -> the item it works and may be interrupted in, and the shift change it works until
+        self.in_hand: dict[int, tuple[_Item, float]] = {}
         self.desks: list[simpy.Process] = []
         self.queue_times, self.queue_steps = [0.0], [0]
         self.busy_s = 0.0
@@ -218,10 +219,7 @@ class _Centre:
         self.item_of[i] = item.index
         self._follow_up(item)
         self._push(item)
-        if self.idle:
-            self.idle.pop(0).succeed()
-        else:
-            self._interrupt_for(item.priority)
+        self._wake_for(item.priority)
 
     def _join(self, item: _Item, i: int) -> None:
         klass = int(self.a.klass[i])
@@ -233,15 +231,25 @@ class _Centre:
             self.start[i] = self.env.now  # the operator on the case has it at once
         if self.priority[klass] < item.priority:
             item.klass, item.priority = klass, self.priority[klass]
-            if item.state == WAITING:  # queued again at its new priority; the old entry goes stale
+            if item.state == WAITING:  # queued again at its new priority (the old entry goes stale), as if new
                 heapq.heappush(self.waiting, (item.priority, item.arrival, item.index, item))
+                self._wake_for(item.priority)
         self._follow_up(item)
+
+    def _wake_for(self, priority: int) -> None:
+        """A free operator takes up the new work; with none free, it may interrupt one."""
+        if self.idle:
+            self.idle.pop(0).succeed()
+        else:
+            self._interrupt_for(priority)
 
     def _interrupt_for(self, priority: int) -> None:
         """With every operator busy, leave the worst interruptible item in hand of a lower
         priority than ``priority`` for the new one."""
-        candidates = [(item.priority, item.resumed_at, desk) for desk, item in self.in_hand.items()
-                      if item.priority > priority and self.preemptible[item.klass]]
+        now = self.env.now
+        # Not an item whose shift ends this instant: its operator stays on to finish it.
+        candidates = [(item.priority, item.resumed_at, desk) for desk, (item, until) in self.in_hand.items()
+                      if item.priority > priority and self.preemptible[item.klass] and until > now]
         if candidates:
             _, _, desk = max(candidates)
             del self.in_hand[desk]
@@ -267,6 +275,8 @@ class _Centre:
         while True:
             change = min(rota.next_change(env.now), self.horizon)
             if rota.at_work[rota.shift_at(env.now)] <= desk:
+                if self.queued and self.idle:  # woken at the very change that took this desk off: pass it on
+                    self.idle.pop(0).succeed()
                 yield env.timeout(change - env.now)
             elif not self.queued:
                 woken = env.event()
@@ -287,14 +297,14 @@ class _Centre:
         env = self.env
         item.resumed_at = env.now
         if desk is not None:
-            self.in_hand[desk] = item
+            self.in_hand[desk] = (item, until)
         interrupted = False
         try:
             while (left := item.work - item.done - (env.now - item.resumed_at)) > EPSILON_S and env.now < until:
                 yield env.timeout(min(left, until - env.now))
         except simpy.Interrupt:
             interrupted = True
-        if desk is not None and self.in_hand.get(desk) is item:
+        if desk is not None and self.in_hand.get(desk, (None,))[0] is item:
             del self.in_hand[desk]
         self._pause(item)
         if item.work - item.done > EPSILON_S:

@@ -30,7 +30,9 @@ from sim.operations.field.params import FITTING, FieldParams
 from sim.operations.handling import quantiles
 from sim.operations.rota import HOUR_S, MINUTE_S
 
-MOST_ATTEMPTS = 12  # draws kept a job; a job not in by then keeps its last draw (at 65% access again, 1 in 10^6 get there)
+# Attempts a job can take: the last always gets in (an order not fitted by the twelfth visit would
+# go back to the court or probation; at 63.5% access again, about one job in a million gets there).
+MOST_ATTEMPTS = 12
 
 
 @dataclass(frozen=True)
@@ -81,11 +83,17 @@ class _Force:
         self.no_access_s = np.array([k.no_access_minutes * MINUTE_S for k in kinds])[jobs.kind]
         self.area = areas.of(jobs.x, jobs.y, radius)
         n = len(jobs)
-        # Up front, by job in due order: each attempt's time on site and whether the door opens.
-        u = rng.random((n, MOST_ATTEMPTS, 2))
+        # Up front, by job by its place among its source's: each attempt's time on site and
+        # whether the door opens.
+        u = np.empty((n, MOST_ATTEMPTS, 2))
+        for source, stream in enumerate(rng.spawn(2)):
+            mine = jobs.source == source
+            if mine.any():
+                u[mine] = stream.random((int(jobs.rank[mine].max()) + 1, MOST_ATTEMPTS, 2))[jobs.rank[mine]]
         access = np.array([k.access for k in kinds])[jobs.kind]
         again = np.array([k.access_again for k in kinds])[jobs.kind]
         self.answered = u[:, :, 0] < np.column_stack([access] + [again] * (MOST_ATTEMPTS - 1))
+        self.answered[:, -1] = True
         self.site_time = quantiles(u[:, :, 1].ravel(), np.repeat(jobs.kind, MOST_ATTEMPTS),
                                    [k.on_site for k in kinds]).reshape(n, MOST_ATTEMPTS)
         self.home_seed = int(rng.integers(2**63))  # where each shift's officers start (``_home``)
@@ -94,7 +102,8 @@ class _Force:
         self.on_site = np.full(n, np.nan)
         self.done = np.full(n, np.nan)
         self.queue: list[list[int]] = [[] for _ in range(areas.count)]
-        self.idle: list[dict[simpy.Event, tuple[float, float]]] = [{} for _ in range(areas.count)]  # event -> where
+        # Per area, each idle officer's wake-up: where they are and when their shift ends.
+        self.idle: list[dict[simpy.Event, tuple[float, float, float]]] = [{} for _ in range(areas.count)]
         self.is_fitting = jobs.kind == params.job_names.index(FITTING)
         self.backlog_times, self.backlog_steps, self.fitting_steps = [0.0], [0], [0]
         self.outstanding = self.outstanding_fittings = 0
@@ -125,11 +134,16 @@ class _Force:
     def _queue(self, j: int) -> None:
         area = int(self.area[j])
         self.queue[area].append(j)
-        idle = self.idle[area]
-        if idle and (not self.routine[j] or self.routine_hours.open_at(self.env.now)):
-            x, y = self.jobs.x[j], self.jobs.y[j]
-            nearest = min(idle, key=lambda ev: (idle[ev][0] - x) ** 2 + (idle[ev][1] - y) ** 2)
-            del idle[nearest]
+        if not self.routine[j] or self.routine_hours.open_at(self.env.now):
+            self._wake(area, float(self.jobs.x[j]), float(self.jobs.y[j]))
+
+    def _wake(self, area: int, x: float, y: float) -> None:
+        """The nearest idle officer of ``area`` to (x, y) whose shift goes on looks at the queue."""
+        now = self.env.now
+        idle = {event: (ex, ey) for event, (ex, ey, end) in self.idle[area].items() if end > now}
+        if idle:
+            nearest = min(idle, key=lambda event: (idle[event][0] - x) ** 2 + (idle[event][1] - y) ** 2)
+            del self.idle[area][nearest]
             nearest.succeed()
 
     def _retry(self, j: int, after: float):  # type: ignore[no-untyped-def]
@@ -199,9 +213,11 @@ class _Force:
             j = self._choose(area, x, y)
             if j is None:
                 woken = env.event()
-                self.idle[area][woken] = (x, y)
+                self.idle[area][woken] = (x, y, shift_end)
                 yield woken | env.timeout(shift_end - env.now)
                 self.idle[area].pop(woken, None)
+                if woken.triggered and env.now >= shift_end:  # woken as the shift ended: the next shift's turn
+                    self._wake(area, x, y)
                 continue
             drive = self.travel.seconds(math.hypot(self.jobs.x[j] - x, self.jobs.y[j] - y), self.radius)
             self.travel_s += min(drive, self.horizon - env.now)

@@ -234,3 +234,38 @@ def test_the_share_of_items_called_follows_the_outcome_share() -> None:
                           n * 10.0 + HOUR, rng(5))
     assert run.item_called.mean() == pytest.approx(0.3, abs=0.015)
     assert (run.item_visit != NO_VISIT).mean() == pytest.approx(0.1, abs=0.01)
+
+
+def test_an_alert_at_the_very_shift_change_is_taken_by_the_desk_that_stays_staffed() -> None:
+    # Two desks by day, one by night (12-hour shifts from midnight): a 13-hour breach from 0 on
+    # desk 0 runs past noon (its operator stays on); a 10-minute tamper at 01:00 on desk 1. An
+    # alert at exactly 12:00 must be taken at once by desk 0's night operator.
+    long_, short = AlertClass(1, 15.0, Handling("lognormal", 13 * 60, 1e-9)), AlertClass(2, 15.0, EXACT)
+    params = with_classes(centre((2, 1), shift_hours=12.0), breach=long_, tamper=short, equipment=short)
+    run = simulate_centre(arrivals([0.0, HOUR, 12 * HOUR], [BREACH, TAMPER, TAMPER]), params, 36 * HOUR, rng(1))
+    assert run.start[2] == pytest.approx(12 * HOUR) and run.end[0] == pytest.approx(13 * HOUR)
+
+
+def test_a_breach_joining_a_waiting_incident_interrupts_as_a_new_one_would() -> None:
+    # One operator on a preemptible equipment item from 0; an unmonitored alert (incident 1) waits
+    # from 1 minute; a breach of incident 1 at 2 minutes lifts it to priority 1 and interrupts.
+    classes = {name: AlertClass(p, 15.0, Handling("lognormal", 30.0, 1e-9), preemptible=p > 2)
+               for p, name in enumerate(CLASS_NAMES, 1)}
+    params = with_classes(centre((1,)), **classes)
+    run = simulate_centre(arrivals([0.0, 60.0, 120.0], [EQUIPMENT, UNMONITORED, BREACH], incident=[0, 1, 1]),
+                          params, 10 * HOUR, rng(1))
+    assert run.interruptions == 1 and run.start[2] == pytest.approx(120.0)
+    assert run.item.tolist() == [0, 1, 1]
+
+
+def test_an_item_its_operator_stays_on_to_finish_is_never_interrupted() -> None:
+    # One operator a shift from midnight; a 13-hour equipment item (preemptible) from 0 runs past
+    # noon. A breach at noon exactly, and another at 12:30, go to the night's operator; the item
+    # the day's operator stays on to finish ends at 13:00 untouched.
+    equipment = AlertClass(3, 60.0, Handling("lognormal", 13 * 60, 1e-9), preemptible=True)
+    params = with_classes(centre((1, 1), shift_hours=12.0, distribution="lognormal"),
+                          breach=AlertClass(1, 15.0, EXACT), equipment=equipment)
+    for breach_at in (12 * HOUR, 12.5 * HOUR):
+        run = simulate_centre(arrivals([0.0, breach_at], [EQUIPMENT, BREACH]), params, 36 * HOUR, rng(1))
+        assert run.interruptions == 0 and run.end[0] == pytest.approx(13 * HOUR)
+        assert run.start[1] == pytest.approx(breach_at)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from sim.operations.field.areas import Areas
-from sim.operations.field.jobs import NEW_ORDER, FieldJobs
+from sim.operations.field.jobs import NEW_ORDER, ORDER_FLOW, FieldJobs, from_source
 from sim.operations.field.params import FieldParams, Job, Orders, RoutineHours, Travel
 from sim.operations.handling import Handling
 from sim.operations.rota import Rota
@@ -37,6 +37,5 @@ def jobs_at(params: FieldParams, rows: list[tuple[float, str, float, float]]) ->
     """Jobs from (due, kind, x, y) rows, sorted by due time."""
     rows = sorted(rows, key=lambda r: r[0])
     names = params.job_names
-    return FieldJobs(np.array([r[0] for r in rows], dtype=float), np.array([names.index(r[1]) for r in rows]),
-                     np.array([r[2] for r in rows], dtype=float), np.array([r[3] for r in rows], dtype=float),
-                     np.full(len(rows), NEW_ORDER))
+    return from_source(ORDER_FLOW, np.array([r[0] for r in rows]), np.array([names.index(r[1]) for r in rows]),
+                       np.array([r[2] for r in rows]), np.array([r[3] for r in rows]), np.full(len(rows), NEW_ORDER))

@@ -35,5 +35,24 @@ def test_officers_are_dealt_by_homes_with_one_at_least_in_every_area() -> None:
 @given(st.integers(min_value=1, max_value=5), st.integers(min_value=0, max_value=400))
 def test_every_officer_is_dealt_and_none_twice(grid: int, extra: int) -> None:
     areas = Areas(grid)
-    dealt = areas.deal(areas.count + extra)
-    assert sum(dealt) == areas.count + extra and min(dealt) >= 1
+    covered = int((areas.weights() > 0).sum())
+    dealt = areas.deal(covered + extra)
+    assert sum(dealt) == covered + extra
+    assert all((n >= 1) == (w > 0) for n, w in zip(dealt, areas.weights()))
+
+
+@given(st.integers(min_value=1, max_value=6), st.integers(min_value=0, max_value=200))
+def test_one_more_officer_joins_one_area_and_moves_nobody(grid: int, extra: int) -> None:
+    areas = Areas(grid)
+    covered = int((areas.weights() > 0).sum())
+    before, after = areas.deal(covered + extra), areas.deal(covered + extra + 1)
+    assert sum(a - b for a, b in zip(after, before)) == 1 and all(a >= b for a, b in zip(after, before))
+
+
+@pytest.mark.parametrize("grid", [3, 9, 27])
+def test_every_place_in_the_town_falls_in_an_area_with_officers(grid: int) -> None:
+    areas = Areas(grid)
+    covered = {i for i, n in enumerate(areas.deal(int((areas.weights() > 0).sum()))) if n > 0}
+    angle = np.linspace(0, 2 * np.pi, 2_000)
+    for r in (0.0, 0.5, 0.99, 1.0):  # the rim included, where thin slivers of cells lie
+        assert set(areas.of(r * 10_000 * np.cos(angle), r * 10_000 * np.sin(angle), 10_000.0).tolist()) <= covered

@@ -4,10 +4,14 @@ answered, finish the job in hand at a shift's end; and the bookkeeping adds up."
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
-from sim.operations.field.force import simulate_field
+from sim.operations.field.force import MOST_ATTEMPTS, _Force, simulate_field
+from sim.operations.handling import Handling
+from sim.operations.field.jobs import ORDER_FLOW, from_source, merged, visit_jobs
 from sim.operations.steps import time_average
 
 from small_field import HOUR, RADIUS, job, jobs_at, small_field
@@ -101,6 +105,69 @@ def test_the_backlog_is_every_job_due_and_not_done_over_time() -> None:
 def test_jobs_out_of_order_are_refused(rng: np.random.Generator) -> None:
     params = small_field()
     jobs = jobs_at(params, [(0.0, "breach", 0.0, 0.0), (5.0, "breach", 0.0, 0.0)])
-    backwards = type(jobs)(jobs.due[::-1], jobs.kind, jobs.x, jobs.y, jobs.subject)
+    backwards = replace(jobs, due=jobs.due[::-1])
     with pytest.raises(ValueError, match="sorted by due time"):
         simulate_field(backwards, params, RADIUS, HOUR, rng)
+
+
+def homes_at(monkeypatch: pytest.MonkeyPatch, places: dict[tuple[int, int], tuple[float, float]]) -> None:
+    """Officer ``k`` of ``area`` starts every shift at ``places[(area, k)]``."""
+    monkeypatch.setattr(_Force, "_home", lambda self, turn, area, k: places[(area, k)])
+
+
+def test_a_job_goes_to_the_nearest_free_officer_of_its_area(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator) -> None:
+    homes_at(monkeypatch, {(0, 0): (-900.0, 0.0), (0, 1): (300.0, 0.0)})
+    params = small_field(officers=(2,))
+    run = simulate_field(jobs_at(params, [(HOUR, "breach", 500.0, 0.0)]), params, RADIUS, 10 * HOUR, rng)
+    assert run.first_on_site[0] == pytest.approx(HOUR + 200.0)  # from (300, 0), not from (-900, 0)
+
+
+def test_each_area_serves_its_own_jobs(monkeypatch: pytest.MonkeyPatch, rng: np.random.Generator) -> None:
+    # Four areas (a 2 x 2 grid, row by row from the south-west), an officer in each near its
+    # corner of the town; a job in the north-east quarter is driven to from the north-east.
+    homes_at(monkeypatch, {(0, 0): (-500.0, -500.0), (1, 0): (500.0, -500.0), (2, 0): (-500.0, 500.0),
+                           (3, 0): (500.0, 500.0)})
+    params = small_field(officers=(4,), grid=2)
+    run = simulate_field(jobs_at(params, [(HOUR, "breach", 600.0, 500.0)]), params, RADIUS, 10 * HOUR, rng)
+    assert run.first_on_site[0] == pytest.approx(HOUR + 100.0)
+    assert run.officers_by_area == ((1, 1, 1, 1),)
+
+
+def test_a_job_due_at_the_very_shift_change_goes_to_the_next_shift(rng: np.random.Generator) -> None:
+    params = small_field(officers=(1, 1), shift_hours=12.0)
+    jobs = jobs_at(params, [(11 * HOUR, "breach", 0.0, 0.0), (12 * HOUR, "breach", 0.0, 0.0)])
+    run = simulate_field(jobs, params, RADIUS, 36 * HOUR, rng)
+    assert run.done[0] < 12 * HOUR and run.first_on_site[1] < 12 * HOUR + 2 * RADIUS + 1
+
+
+def test_the_twelfth_attempt_gets_in() -> None:
+    params = small_field(fitting=job(2, routine=True, access=1e-9))
+    run = simulate_field(jobs_at(params, [(0.0, "fitting", 0.0, 0.0)]), params, RADIUS, 20 * 24 * HOUR,
+                         np.random.default_rng(1))
+    assert run.attempts[0] == MOST_ATTEMPTS and not np.isnan(run.done[0])
+    assert run.on_site[0] - run.first_on_site[0] >= (MOST_ATTEMPTS - 1) * 24 * HOUR
+
+
+def test_an_order_flow_job_keeps_its_draws_whatever_visits_come_beside_it() -> None:
+    # Two policies' field jobs: the same fittings, and different visits among them. Each fitting
+    # gets the same doors answered and the same time on site in both.
+    varied = replace(job(2, routine=True, access=0.7), on_site=Handling("lognormal", 45.0, 0.5))
+    params = small_field(officers=(6,), fitting=varied)
+    homes = np.zeros((10, 2))
+    gen = np.random.default_rng(3)
+    when = np.sort(gen.uniform(0, 3 * 24 * HOUR, 300))
+    orders = from_source(ORDER_FLOW, when, np.full(300, params.job_names.index("fitting")), gen.uniform(-500, 500, 300),
+                         gen.uniform(-500, 500, 300), np.full(300, -1))
+    runs = []
+    for visits in (40, 90):
+        asked = visit_jobs(np.sort(gen.uniform(0, 3 * 24 * HOUR, visits)), np.zeros(visits, int), np.zeros(visits, int),
+                           homes, ("breach",), params)
+        jobs = merged(orders, asked)
+        run = simulate_field(jobs, params, RADIUS, 8 * 24 * HOUR, np.random.default_rng(5))
+        fitting = jobs.source == ORDER_FLOW
+        runs.append((jobs.rank[fitting], run.attempts[fitting], (run.done - run.on_site)[fitting]))
+    (rank_a, attempts_a, site_a), (rank_b, attempts_b, site_b) = runs
+    both = ~np.isnan(site_a) & ~np.isnan(site_b)
+    assert np.array_equal(rank_a, rank_b) and both.sum() > 280
+    assert np.array_equal(attempts_a[both], attempts_b[both]) and np.allclose(site_a[both], site_b[both])
+    assert np.std(site_a[both]) > 60.0  # times on site that differ from job to job

@@ -47,3 +47,13 @@ def test_a_field_force_too_small_is_overloaded_and_one_large_enough_is_not() -> 
         assert measures["visits"] == int(run.attempts.sum())
         assert measures["visits_per_subject_year"] == pytest.approx(measures["visits"] / (1_000 * 7 / 365))
     assert measures["by_job"]["removal"]["within_deadline_share"] == 1.0
+
+
+def test_a_run_too_short_to_tell_growth_from_the_days_rhythm_says_so_and_no_jobs_are_no_overload() -> None:
+    params = small_field(officers=(4,))
+    gen = np.random.default_rng(7)
+    rows = [(float(t), "removal", float(x), 0.0) for t, x in zip(np.sort(gen.uniform(0, 2 * DAY, 100)), gen.uniform(-500, 500, 100))]
+    short = field_measures(simulate_field(jobs_at(params, rows), params, RADIUS, 2 * DAY, np.random.default_rng(1)), params, 10)
+    assert short["overloaded"] is None and short["backlog"]["growth_per_day"] is None
+    idle = field_measures(simulate_field(jobs_at(params, []), params, RADIUS, 7 * DAY, np.random.default_rng(1)), params, 10)
+    assert idle["overloaded"] is False and idle["jobs"] == 0 and idle["fitting"]["within_window_share"] is None
