@@ -10,12 +10,11 @@ fixes/s through the zone rules in batch.
 
 from __future__ import annotations
 
-import time
 import tracemalloc
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from best_rate import best_rate
 from fleet_records import day_of_traffic, event_records, fleet_cases, gps_fixes, next_day
 
 from sim.detector import CaseBook, Detector
@@ -27,15 +26,6 @@ LADDER = [1_000, 10_000, 50_000, 100_000]
 RECORDS = 300_000
 FIXES = 3_000_000
 STANDARD = load_policy("standard")
-
-
-def best_rate(items: int, run: Callable[[], object], repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return items / best
 
 
 @pytest.fixture(scope="module", params=LADDER, ids=lambda n: f"{n}-devices")

@@ -15,11 +15,10 @@ that many of these rounds.
 from __future__ import annotations
 
 import heapq
-import time
-from collections.abc import Callable
 
 import numpy as np
 import pytest
+from best_rate import best_rate
 
 from sim.operations.centre.arrivals import CentreArrivals
 from sim.operations.centre.params import CLASS_NAMES, load_centre, with_operators
@@ -34,15 +33,6 @@ HORIZON = DAYS * 86400.0
 # in a week of `tagsim run baseline`: breach, tamper, equipment, unmonitored, charging.
 ALERTS_PER_SUBJECT_DAY = 0.134
 CLASS_MIX = (0.175, 0.163, 0.604, 0.009, 0.049)
-
-
-def best_rate(items: int, run: Callable[[], object], repeats: int = 3) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        best = min(best, time.perf_counter() - start)
-    return items / best
 
 
 @pytest.fixture(scope="module")

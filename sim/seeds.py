@@ -38,6 +38,17 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise ParamsError(f"{path}: cannot read: {exc.strerror}") from None
 
 
+def load_file(cls: type[T], path: Path) -> T:
+    """Make dataclass ``cls`` from the TOML file at ``path``: a wrong key or value, or one the
+    dataclass's own checks refuse, is one ``ParamsError`` naming the file."""
+    try:
+        return build(cls, load_toml(path), str(path))
+    except ParamsError:
+        raise
+    except ValueError as exc:
+        raise ParamsError(f"{path}: {exc}") from None
+
+
 def build(cls: type[T], table: Any, where: str) -> T:
     """Make dataclass ``cls`` from a TOML table, refusing unknown, missing and wrong keys.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sim.operations.handling import Handling
 from sim.operations.rota import MINUTE_S, Rota, with_staff
-from sim.seeds import ParamsError, build, load_toml, seeds_dir
+from sim.seeds import load_file, seeds_dir
 
 CENTRE_FILE = Path("operations") / "centre.toml"
 CLASS_NAMES = ("breach", "tamper", "equipment", "unmonitored", "charging")
@@ -119,9 +119,4 @@ def with_operators(params: CentreParams, counts: tuple[int, ...]) -> CentreParam
 def load_centre(path: Path | None = None) -> CentreParams:
     """The centre's parameters: the shipped ``seeds/operations/centre.toml`` or a file."""
     path = path or seeds_dir() / CENTRE_FILE
-    try:
-        return build(CentreParams, load_toml(path), str(path))
-    except ParamsError:
-        raise
-    except ValueError as exc:
-        raise ParamsError(f"{path}: {exc}") from None
+    return load_file(CentreParams, path)

@@ -12,7 +12,7 @@ from pathlib import Path
 from sim.operations.field.areas import Areas
 from sim.operations.handling import Handling
 from sim.operations.rota import HOUR_S, Rota, with_staff
-from sim.seeds import ParamsError, build, load_toml, seeds_dir
+from sim.seeds import ParamsError, load_file, seeds_dir
 
 FIELD_FILE = Path("operations") / "field.toml"
 FITTING, REMOVAL = "fitting", "removal"  # the jobs the order flow brings; the centre's visits bring the rest
@@ -149,9 +149,4 @@ def with_officers(params: FieldParams, counts: tuple[int, ...]) -> FieldParams:
 def load_field(path: Path | None = None) -> FieldParams:
     """The field force's parameters: the shipped ``seeds/operations/field.toml`` or a file."""
     path = path or seeds_dir() / FIELD_FILE
-    try:
-        return build(FieldParams, load_toml(path), str(path))
-    except ParamsError:
-        raise
-    except ValueError as exc:
-        raise ParamsError(f"{path}: {exc}") from None
+    return load_file(FieldParams, path)
