@@ -182,6 +182,7 @@ class Behaviour:
     drinker: float  # of alcohol subjects
     drinking_episodes_per_week: float
     peak_tac_mg_dl_median: float
+    drinking_tac_mg_dl: float  # a drinking event, in the truth: TAC over this, whatever a tag's own threshold
     non_charger: float  # of GPS subjects: now and then forgets to charge for a day or more
     forgetting_spells_per_week: float
     forgotten_days_median: float  # lognormal: every charge due in a spell is skipped

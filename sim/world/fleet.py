@@ -57,14 +57,16 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
     flat = EMPTY if battery is None else battery.flat
     zones, violations = _what_happened(subject, scenario, supplier, track, home, windows, life, charging, flat, outages, truth)
     params = supplier.devices
-    fault_rng = streams.subject(subject.index, Use.FAULTS)
     s = subject.index
     out: list[tuple[int, Delivery]] = []
     worn_tag = next((slot for slot in (Slot.RF_TAG, Slot.GPS_TAG, Slot.ALCOHOL_TAG) if subject.wears(slot)), None)
     for slot, drift, booted in zip(subject.slots, subject.drift_ppm, subject.booted_s, strict=True):
         device = subject.device(slot)
-        false = false_tampers(scenario, supplier, fault_rng)
-        restarts = reboots(scenario, supplier, fault_rng)
+        false = false_tampers(scenario, supplier, streams.subject(s, Use.FAULTS, slot, 0))
+        restarts = reboots(scenario, supplier, streams.subject(s, Use.FAULTS, slot, 1))
+        if slot is Slot.BASE_UNIT:  # the home's mains, the world's whatever the unit does
+            cuts = mains_cuts(scenario, streams.subject(s, Use.MAINS))
+            truth.add(s, device, TruthKind.MAINS_LOST, cuts)
         if slot is Slot.RF_TAG:
             continue  # heard through its base unit
         if slot in subject.faulty_install:
@@ -76,8 +78,6 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
         tampers = union(tag_strap, false)
         blocked = outages[subject.area]
         if slot is Slot.BASE_UNIT:
-            cuts = mains_cuts(scenario, fault_rng)
-            truth.add(s, device, TruthKind.MAINS_LOST, cuts)
             spurious = spurious_leaves(supplier.rf_channel, home, params.rf_tag.beacon_interval_min_s,
                                        params.rf_tag.beacon_interval_max_s, params.base_unit.leave_time_s,
                                        streams.subject(s, Use.CHANNEL))
@@ -151,7 +151,7 @@ def _what_happened(subject: Subject, scenario: Scenario, supplier: Supplier, tra
         truth.add(s, subject.device(worn_tag), TruthKind.STRAP_TAMPERED, clip(life.removals, 0.0, end))
     if subject.wears(Slot.ALCOHOL_TAG):
         episodes = [Episode(float(start), float(peak)) for start, peak in life.drinking]
-        over = over_threshold_intervals(episodes, supplier.devices.alcohol_tag.tac_threshold_mg_dl)
+        over = over_threshold_intervals(episodes, scenario.behaviour.drinking_tac_mg_dl)
         truth.add(s, 0, TruthKind.DRINKING, clip(over, 0.0, end))
     if not subject.wears(Slot.GPS_TAG):
         return [], np.empty((0, 2))

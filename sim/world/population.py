@@ -138,9 +138,11 @@ def build_subject(index: int, scenario: Scenario, supplier: Supplier, streams: S
         non_charger=gps and u[5] < behaviour.non_charger,
     )
     slots = tuple(s for s, worn in ((Slot.BASE_UNIT, rf), (Slot.RF_TAG, rf), (Slot.GPS_TAG, gps), (Slot.ALCOHOL_TAG, alcohol)) if worn)
+    # Each device's fitting and clock are the device side's, from a stream of their own.
+    fitting = streams.subject(index, Use.INSTALL)
     faults = supplier.faults
-    faulty = tuple(s for s in slots if s is not Slot.RF_TAG and rng.random() < faults.install_fault_share)
-    drift = tuple(float(d) for d in rng.normal(0.0, faults.clock_drift_ppm_sd, len(slots)))
+    faulty = tuple(s for s in slots if s is not Slot.RF_TAG and fitting.random() < faults.install_fault_share)
+    drift = tuple(float(d) for d in fitting.normal(0.0, faults.clock_drift_ppm_sd, len(slots)))
     # Fitted at different times, the devices' timers do not all fire on the same second; drawn
     # from a stream of their own so that nothing else a subject draws moves.
     booted = tuple(float(streams.subject(index, Use.BOOT, slot).uniform(0.0, DAY_S)) for slot in slots)
