@@ -281,6 +281,79 @@ def add_staff(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def add_compare(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "compare",
+        help="compare suppliers on the same scenario, replicated, with intervals and verdicts",
+        description="Run SCENARIO with each --supplier (default: every shipped profile) on the same seeds: the same "
+        "people, lives and breaches, only the devices differ (common random numbers). Replicate with independent "
+        "seeds, a fixed number of times or until every difference's interval is within --precision. Prints each "
+        "supplier's mean with its 95%% interval and each pair's paired difference with its interval (Bonferroni over "
+        "every difference reported) and verdict; writes compare.json, compare.csv and compare.html to --out.",
+    )
+    _add_scenario_arguments(parser, one_supplier=False)
+    parser.add_argument("--supplier", action="append", dest="suppliers", metavar="NAME",
+                        help="a supplier profile by name or file; repeat for each (default: every shipped profile)")
+    _add_policies_argument(parser)
+    how_many = parser.add_mutually_exclusive_group()
+    how_many.add_argument("--replications", type=_replications, metavar="N",
+                          help="replications, each on its own seed (default 5)")
+    how_many.add_argument("--precision", type=_precision, metavar="PCT",
+                          help="add replications until every difference's interval half-width is within PCT of the "
+                          "larger mean, e.g. 5%%")
+    parser.add_argument("--most", type=_replications, default=20, metavar="N",
+                        help="with --precision, the most replications to run (default 20)")
+    parser.add_argument("--staff", action="store_true",
+                        help="also find the operators and field officers each supplier needs (tagsim staff's search; "
+                        "slow: a search a policy a run)")
+    _add_staff_arguments(parser)
+    _add_workers_argument(parser)
+    parser.add_argument("--out", type=Path, help="where to write the comparison (default out/compare-SCENARIO)")
+
+    def run(args: argparse.Namespace) -> int:
+        from datetime import datetime, timezone
+
+        from tqdm import tqdm
+
+        from sim.compare.outputs import comparison, format_comparison, write_comparison
+        from sim.compare.replicate import Settings, compare
+        from sim.scenario import available_suppliers, load_supplier
+        from sim.score import load_scoring_rules
+
+        scenario = _scenario_only(args)
+        names = args.suppliers or available_suppliers()
+        suppliers = [load_supplier(name) for name in names]
+        if len({s.name for s in suppliers}) != len(suppliers):
+            raise CliError(f"a supplier is named twice in --supplier {' '.join(names)}")
+        if len(suppliers) < 2:
+            raise CliError("a comparison needs two or more suppliers: give --supplier twice or more")
+        policies = _policies(args.policies)
+        centre, field = _service_of(args)
+        settings = Settings(load_scoring_rules(), centre, field, args.workers, 0.9 if args.staff else None)
+        out = args.out or Path("out") / f"compare-{scenario.name}"
+        _writable_folder(out)
+        replications = None if args.precision is not None else (args.replications or 5)
+        runs = len(suppliers) * (replications or args.most)
+        started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with tqdm(total=runs, desc="compare", unit=" runs", disable=not sys.stderr.isatty()) as bar:
+            def on_run(k: int, supplier: str) -> None:
+                bar.set_postfix_str(f"replication {k + 1}, {supplier}")
+                bar.update(1)
+
+            observed, met = compare(scenario, suppliers, policies, settings, replications, args.precision, args.most,
+                                    on_run)
+        result = comparison(observed, args.precision, met, args.most, started)
+        write_comparison(result, out)
+        print(format_comparison(result))
+        if args.precision is not None:
+            print(f"\nprecision {100 * args.precision:g}%: {'met' if met else 'not met'} after {result['replications']} "
+                  f"replications (at most {args.most})")
+        print(f"wrote compare.json, compare.csv and compare.html to {out}; {result['wall_s']['total']:.1f} s of runs")
+        return 0
+
+    parser.set_defaults(run=run)
+
+
 def _add_staff_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--operators", type=_staff_counts, metavar="N[,M...]",
                         help="monitoring-centre operators rostered on each shift, or one count for every shift "
@@ -305,10 +378,11 @@ def _service_of(args: argparse.Namespace) -> tuple[CentreParams, FieldParams]:
     return centre, field
 
 
-def _add_scenario_arguments(parser: argparse.ArgumentParser) -> None:
+def _add_scenario_arguments(parser: argparse.ArgumentParser, one_supplier: bool = True) -> None:
     parser.add_argument("scenario", metavar="SCENARIO", nargs="?", default="smoke",
                         help="a shipped scenario's name or a TOML file (default smoke)")
-    parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
+    if one_supplier:
+        parser.add_argument("--supplier", help="a supplier profile by name or file (default: the scenario's)")
     parser.add_argument("--subjects", type=_positive_int, help="override the population size")
     parser.add_argument("--days", type=_positive_float, help="override the run's length")
     parser.add_argument("--seed", type=_seed, help="override the root seed")
@@ -326,12 +400,18 @@ def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
 
 def _scenario_of(args: argparse.Namespace) -> tuple[Scenario, Supplier]:
     """The scenario the arguments name, with their overrides, and its supplier (or theirs)."""
-    from sim.scenario import load_scenario, load_supplier
+    from sim.scenario import load_supplier
+
+    scenario = _scenario_only(args)
+    return scenario, load_supplier(args.supplier or scenario.supplier)
+
+
+def _scenario_only(args: argparse.Namespace) -> Scenario:
+    from sim.scenario import load_scenario
 
     scenario = load_scenario(args.scenario)
     changes = {k: v for k, v in (("subjects", args.subjects), ("days", args.days), ("seed", args.seed)) if v is not None}
-    scenario = scenario.with_changes(**changes)
-    return scenario, load_supplier(args.supplier or scenario.supplier)
+    return scenario.with_changes(**changes)
 
 
 def _writable_folder(folder: Path) -> None:
@@ -422,7 +502,7 @@ def summary(result: WorldRun, wall_s: float) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_staff, add_bench)
+COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_staff, add_compare, add_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -496,6 +576,24 @@ def _staff_counts(text: str) -> tuple[int, ...]:
     if any(n < 0 for n in counts):
         raise argparse.ArgumentTypeError(f"{text!r}: a count of staff must not be below zero")
     return counts
+
+
+def _replications(text: str) -> int:
+    value = _whole_number(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"{value}: an interval needs two replications or more")
+    return value
+
+
+def _precision(text: str) -> float:
+    """``5%`` or ``5``: a share of the larger mean, above 0 and below 100%."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a percentage") from None
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text} is not between 0 and 100%")
+    return value / 100
 
 
 def _share_percent(text: str) -> int:

@@ -11,6 +11,7 @@ from sim.seeds import ParamsError
 
 HOUR_S = 3600.0
 MINUTE_S = 60.0
+DAY_S = 24 * HOUR_S
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from sim.scenario import Scenario, Supplier
 from sim.world.faults import area_outages
 from sim.world.fleet import WorldStats, subject_frames
 from sim.world.population import Subject, build_subject
-from sim.world.streams import Streams, device_luck
+from sim.world.streams import Streams
 from sim.world.truth import TruthLog
 
 
@@ -32,7 +32,7 @@ class LivedBlock:
 
 def live_block(scenario: Scenario, supplier: Supplier, start: int, stop: int) -> LivedBlock:
     """Subjects ``start`` to ``stop - 1`` of ``scenario``, at fleet fidelity."""
-    streams = Streams(scenario.seed, device_luck(supplier.name))
+    streams = Streams(scenario.seed)
     outages = area_outages(scenario, streams)
     truth = TruthLog()
     stats = WorldStats()

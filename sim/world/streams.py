@@ -5,17 +5,18 @@ same tree ``SeedSequence.spawn`` builds, addressed directly: subject 7's
 routine stream is the same whether the population has 10 subjects or
 100,000, so adding a subject changes no one else's draws.
 
-A subject's streams are of two sides. The world's (who they are, how they live, their home's
-mains) are the same whichever supplier's devices they wear: comparing suppliers on one seed
-compares them on the same people, routines and breaches (common random numbers). The
-devices' (their radio, fixes, sensors, faults, link, when they started) are keyed by the
-supplier too: each supplier's devices have their own luck, so a profile run under another
-name differs by that luck alone.
+A subject's streams are of two sides, and no draw on one moves the other: the world's (who
+they are, how they live, their home's mains) and the devices' (their radio, fixes, sensing,
+faults, fitting, link, when they started), one stream a purpose and a device. Comparing
+suppliers on one seed is then common random numbers: the same people, lives and breaches,
+and each device's draws for each purpose the same uniforms, turned into outcomes by each
+supplier's own figures (twice the position error is twice the same error). A draw whose
+count depends on a supplier's figure (a fix an interval, a fault at a rate) moves only its
+own stream.
 """
 
 from __future__ import annotations
 
-import zlib
 from enum import IntEnum
 
 import numpy as np
@@ -46,26 +47,12 @@ class Use(IntEnum):
     INSTALL = 10  # each device's fitting (faulty or not) and its clock's drift
 
 
-WORLD_USES = frozenset({Use.PERSON, Use.ROUTINE, Use.MAINS})  # the same whatever the supplier
-
-
 class Streams:
-    """The streams of root ``seed``; ``devices`` keys the device side (``device_luck``)."""
-
-    def __init__(self, seed: int, devices: int = 0) -> None:
+    def __init__(self, seed: int) -> None:
         self.seed = seed
-        self.devices = devices
 
     def rng(self, *key: int) -> np.random.Generator:
         return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=tuple(int(k) for k in key)))
 
     def subject(self, index: int, use: Use, *more: int) -> np.random.Generator:
-        if use in WORLD_USES:
-            return self.rng(Branch.SUBJECT, index, use, *more)
-        return self.rng(Branch.SUBJECT, index, use, self.devices, *more)
-
-
-def device_luck(supplier: str) -> int:
-    """The device side's key for a supplier, from its name: stable from run to run and machine
-    to machine (a CRC, not Python's salted hash)."""
-    return zlib.crc32(supplier.encode())
+        return self.rng(Branch.SUBJECT, index, use, *more)

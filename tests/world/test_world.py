@@ -27,7 +27,7 @@ from sim.world.draws import DAY_S, HOUR_S
 from sim.world.faults import area_outages, reboots
 from sim.world.population import Slot
 from sim.world.routine import Life, live
-from sim.world.streams import Streams, Use, device_luck
+from sim.world.streams import Streams, Use
 from sim.world.track import M_PER_DEG
 from sim.world.truth import TruthKind
 from sim.pipeline.world_stream import WorldRun, simulate
@@ -111,8 +111,8 @@ def inside(spans: np.ndarray, t: float) -> bool:
 
 def true_reboots(run: WorldRun, subject: int, slot: Slot) -> np.ndarray:
     """When a subject's device in ``slot`` rebooted: the world draws each device's reboots from
-    a fault stream of its own (its device side's)."""
-    rng = Streams(run.scenario.seed, device_luck(run.supplier.name)).subject(subject, Use.FAULTS, slot, 1)
+    a fault stream of its own."""
+    rng = Streams(run.scenario.seed).subject(subject, Use.FAULTS, slot, 1)
     return reboots(run.scenario, run.supplier, rng)
 
 

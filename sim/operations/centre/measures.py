@@ -12,7 +12,9 @@ import numpy as np
 from sim.operations.centre.desk import NO_VISIT, CentreRun
 from sim.operations.centre.params import CLASS_NAMES, CentreParams
 from sim.operations.deadlines import percentile, within_share
+from sim.operations.rota import DAY_S, HOUR_S
 from sim.operations.steps import growth_per_hour, hourly_mean
+
 
 LITTLE_TOLERANCE = 0.01  # relative: the queue's time-average against arrival rate x mean time queued
 
@@ -41,6 +43,7 @@ def centre_measures(run: CentreRun, params: CentreParams, genuine: np.ndarray) -
         "interruptions": run.interruptions,
         "occupancy": run.busy_s / run.desk_s if run.desk_s else None,
         "offered_load": offered,  # work demanded over desk time offered: 1 or more never drains
+        "work_hours_a_day": float(run.item_work_s.sum() / HOUR_S / (run.horizon / DAY_S)),
         "overloaded": offered >= 1,
         "queue_growth_per_hour": growth_per_hour(hourly),
         "waiting_at_end": run.waiting_at_end,

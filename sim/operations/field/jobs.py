@@ -10,9 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.operations.field.params import FITTING, REMOVAL, FieldParams
-from sim.operations.rota import HOUR_S
+from sim.operations.rota import DAY_S, HOUR_S
 
-DAY_S = 24 * HOUR_S
 NEW_ORDER = -1  # the subject of a fitting: a person not yet in the world
 
 

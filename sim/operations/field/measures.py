@@ -13,10 +13,9 @@ import numpy as np
 from sim.operations.field.force import FieldRun
 from sim.operations.field.params import FITTING, FieldParams
 from sim.operations.deadlines import decided, percentile, within_share
-from sim.operations.rota import HOUR_S
+from sim.operations.rota import DAY_S, HOUR_S
 from sim.operations.steps import hourly_mean, means_between, time_average
 
-DAY_S = 24 * HOUR_S
 # The backlog drains unless, from one whole day to the next over the run's second half, its
 # daily mean gains at least this share of a day's jobs: a steady service's backlog rises and
 # falls with the day (and with doors left unanswered until the next day's retry) but not
@@ -53,6 +52,7 @@ def field_measures(run: FieldRun, params: FieldParams, subjects: int) -> dict[st
         "visits": visits,
         "visits_per_subject_year": visits / (subjects * horizon / DAY_S / 365.0) if subjects else None,
         "occupancy": (run.travel_s + run.site_s) / run.work_s if run.work_s else None,
+        "work_hours_a_day": (run.travel_s + run.site_s) / HOUR_S / (horizon / DAY_S),
         "travel_share": run.travel_s / run.work_s if run.work_s else None,
         "travel_per_visit_s": run.travel_s / visits if visits else None,
         "backlog": {"mean": time_average(run.backlog_times, run.backlog_steps, horizon),

@@ -1,0 +1,86 @@
+"""How sure a comparison is: each supplier's mean with its interval, each pair's paired
+difference with its interval and verdict, the unpaired interval beside it, and whether the
+replications so far are enough.
+
+Intervals are Student's t over the replications. A comparison makes many at once (every pair
+of suppliers, every metric, every policy), so each difference's interval is widened to a
+Bonferroni level: at 95% overall, each of m intervals is at 1 - 0.05 / m, and the chance that
+any of them excludes a true zero is at most 5%. A verdict is "better" or "worse" only when the
+widened interval excludes zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+BETTER, WORSE, SAME, TOO_FEW = "better", "worse", "no significant difference", "too few replications"
+
+
+@dataclass(frozen=True)
+class Interval:
+    mean: float
+    low: float
+    high: float
+    n: int
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+
+def t_interval(values: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
+    """The mean of ``values`` with its two-sided t interval at ``level``; None for fewer than two."""
+    values = np.asarray(values, dtype=float)
+    n = len(values)
+    if n < 2:
+        return None
+    mean = float(values.mean())
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def welch_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
+    """The difference of means a - b with Welch's unpaired interval: as if the two had been run
+    on independent worlds. None for fewer than two of either."""
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    if len(a) < 2 or len(b) < 2:
+        return None
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    mean = float(a.mean() - b.mean())
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return Interval(mean, mean, mean, min(len(a), len(b)))
+    dof = (va + vb) ** 2 / ((va**2 / (len(a) - 1) if va else 0.0) + (vb**2 / (len(b) - 1) if vb else 0.0))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return Interval(mean, mean - half, mean + half, min(len(a), len(b)))
+
+
+def bonferroni(comparisons: int, confidence: float = CONFIDENCE) -> float:
+    """Each interval's level so that all ``comparisons`` hold together at ``confidence``."""
+    return 1 - (1 - confidence) / max(comparisons, 1)
+
+
+def verdict(difference: Interval | None, better: str) -> str:
+    """A - B judged: "better" when the interval lies wholly on A's better side of zero (``better``
+    is "lower" or "higher"), "worse" when wholly on the other, else no significant difference."""
+    if difference is None:
+        return TOO_FEW
+    if difference.low > 0:
+        return BETTER if better == "higher" else WORSE
+    if difference.high < 0:
+        return BETTER if better == "lower" else WORSE
+    return SAME
+
+
+def precise_enough(difference: Interval | None, a_mean: float, b_mean: float, target: float) -> bool:
+    """The interval's half-width within ``target`` (a share) of the larger of the two means'
+    sizes; a difference between two zeros is as precise as it gets."""
+    if difference is None:
+        return False
+    scale = max(abs(a_mean), abs(b_mean))
+    return scale == 0 or difference.half_width <= target * scale

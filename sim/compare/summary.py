@@ -1,0 +1,93 @@
+"""A comparison's observations summed up: each supplier's mean and interval per policy and
+metric, each pair's paired difference with its Bonferroni-widened interval, the unpaired
+interval on the same runs beside it (what common random numbers bought), and a verdict.
+JSON-ready: ``compare.json``'s ``suppliers`` and ``differences`` (``docs/compare.md``)."""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, verdict, welch_interval
+
+if TYPE_CHECKING:
+    from sim.compare.replicate import Observations
+
+
+def comparisons(observed: Observations) -> int:
+    """How many differences the comparison reports at once: pairs x metrics x policies."""
+    pairs = len(observed.suppliers) * (len(observed.suppliers) - 1) // 2
+    return pairs * len(observed.metrics) * len(observed.policies)
+
+
+def paired(observed: Observations, a: str, b: str, policy: str, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """The replications where both suppliers' runs gave the metric a value: their values, in step."""
+    both = [(x, y) for x, y in zip(observed.values[(a, policy, metric)], observed.values[(b, policy, metric)], strict=True)
+            if x is not None and y is not None]
+    return np.array([x for x, _ in both], dtype=float), np.array([y for _, y in both], dtype=float)
+
+
+def precise(observed: Observations, target: float) -> bool:
+    """Every difference that can be measured has its widened interval within ``target`` of the
+    larger mean (a metric no run gave a value for both suppliers is left out)."""
+    level = bonferroni(comparisons(observed))
+    for a, b, policy, metric in _differences(observed):
+        x, y = paired(observed, a.name, b.name, policy, metric.name)
+        if len(x) < 2:
+            continue
+        if not precise_enough(t_interval(x - y, level), float(x.mean()), float(y.mean()), target):
+            return False
+    return True
+
+
+def summarise(observed: Observations) -> dict[str, Any]:
+    level = bonferroni(comparisons(observed))
+    suppliers = {
+        s.name: {policy: {m.name: _interval(observed.values[(s.name, policy, m.name)]) for m in observed.metrics}
+                 for policy in observed.policies}
+        for s in observed.suppliers}
+    differences = []
+    for a, b, policy, metric in _differences(observed):
+        x, y = paired(observed, a.name, b.name, policy, metric.name)
+        diff = t_interval(x - y, level)
+        unpaired = welch_interval(x, y, level)
+        differences.append({
+            "a": a.name, "b": b.name, "policy": policy, "metric": metric.name, "n": len(x),
+            "differences": (x - y).tolist(), **_bounds(diff),
+            "unpaired_low": unpaired.low if unpaired else None, "unpaired_high": unpaired.high if unpaired else None,
+            "paired_to_unpaired_width": _ratio(diff, unpaired),
+            "relative": diff.mean / abs(y.mean()) if diff and y.mean() else None,
+            "relative_low": diff.low / abs(y.mean()) if diff and y.mean() else None,
+            "relative_high": diff.high / abs(y.mean()) if diff and y.mean() else None,
+            "verdict": verdict(diff, metric.better),
+        })
+    return {"confidence": CONFIDENCE, "correction": {"method": "bonferroni", "comparisons": comparisons(observed),
+                                                     "level_each": level},
+            "suppliers": suppliers, "differences": differences}
+
+
+def _differences(observed: Observations):  # type: ignore[no-untyped-def]
+    for a, b in combinations(observed.suppliers, 2):
+        for policy in observed.policies:
+            for metric in observed.metrics:
+                yield a, b, policy, metric
+
+
+def _interval(values: list[float | None]) -> dict[str, Any]:
+    known = np.array([v for v in values if v is not None], dtype=float)
+    return {"values": values, **_bounds(t_interval(known)),
+            "mean": float(known.mean()) if len(known) else None}
+
+
+def _bounds(interval: Interval | None) -> dict[str, Any]:
+    if interval is None:
+        return {"mean": None, "low": None, "high": None}
+    return {"mean": interval.mean, "low": interval.low, "high": interval.high}
+
+
+def _ratio(paired_interval: Interval | None, unpaired: Interval | None) -> float | None:
+    if paired_interval is None or unpaired is None or unpaired.half_width == 0:
+        return None
+    return paired_interval.half_width / unpaired.half_width

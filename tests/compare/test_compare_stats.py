@@ -1,0 +1,53 @@
+"""The comparison's statistics (``sim.compare.stats``): intervals against the formulas and
+their coverage, the Bonferroni level, verdicts, the precision rule."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sim.compare.stats import BETTER, SAME, TOO_FEW, WORSE, Interval, bonferroni, precise_enough, t_interval, verdict, welch_interval
+
+
+def test_the_t_interval_is_the_textbook_one() -> None:
+    values = np.array([2.0, 4.0, 4.0, 5.0, 7.0])
+    interval = t_interval(values)
+    assert interval is not None and interval.mean == 4.4 and interval.n == 5
+    half = stats.t.ppf(0.975, 4) * values.std(ddof=1) / math.sqrt(5)
+    assert (interval.low, interval.high) == pytest.approx((4.4 - half, 4.4 + half))
+    assert t_interval(np.array([1.0])) is None
+
+
+def test_welchs_interval_matches_scipys() -> None:
+    a, b = np.array([1.0, 2.5, 3.0, 4.5]), np.array([0.5, 0.7, 1.9, 1.0, 1.1])
+    interval = welch_interval(a, b)
+    reference = stats.ttest_ind(a, b, equal_var=False).confidence_interval(0.95)
+    assert interval is not None and (interval.low, interval.high) == pytest.approx((reference.low, reference.high))
+
+
+def test_the_interval_covers_a_true_zero_as_often_as_it_says() -> None:
+    # 4,000 paired comparisons of samples with no true difference, five replications each:
+    # the 95% interval excludes zero about 5% of the time, the Bonferroni one (over 10) 0.5%.
+    rng = np.random.default_rng(1)
+    differences = rng.normal(0.0, 3.0, (4_000, 5))
+    plain = np.mean([verdict(t_interval(d), "lower") == SAME for d in differences])
+    widened = np.mean([verdict(t_interval(d, bonferroni(10)), "lower") == SAME for d in differences])
+    assert plain == pytest.approx(0.95, abs=0.012)
+    assert widened >= 0.99
+
+
+def test_verdicts_follow_which_way_is_better() -> None:
+    below, above, across = Interval(-2.0, -3.0, -1.0, 5), Interval(2.0, 1.0, 3.0, 5), Interval(0.1, -1.0, 1.2, 5)
+    assert (verdict(below, "lower"), verdict(below, "higher")) == (BETTER, WORSE)
+    assert (verdict(above, "lower"), verdict(above, "higher")) == (WORSE, BETTER)
+    assert verdict(across, "lower") == SAME and verdict(None, "lower") == TOO_FEW
+    assert bonferroni(20) == pytest.approx(0.9975) and bonferroni(1) == pytest.approx(0.95)
+
+
+def test_precision_is_the_half_width_within_a_share_of_the_larger_mean() -> None:
+    narrow = Interval(1.0, 0.6, 1.4, 5)  # half-width 0.4
+    assert precise_enough(narrow, 10.0, 9.0, 0.05) and not precise_enough(narrow, 5.0, 4.0, 0.05)
+    assert precise_enough(Interval(0.0, 0.0, 0.0, 3), 0.0, 0.0, 0.05) and not precise_enough(None, 1.0, 1.0, 0.5)
