@@ -2,7 +2,9 @@
 difference with its interval and verdict, the unpaired interval beside it, and whether the
 replications so far are enough.
 
-Intervals are Student's t over the replications. A comparison makes many at once (every pair
+Intervals are Student's t over the replications. The unpaired interval beside each paired
+one (what the difference would be known to without common random numbers) has the paired
+one's degrees of freedom, so their ratio is the ratio of standard errors: what pairing bought. A comparison makes many at once (every pair
 of suppliers, every metric, every policy), so each difference's interval is widened to a
 Bonferroni level: at 95% overall, each of m intervals is at 1 - 0.05 / m, and the chance that
 any of them excludes a true zero is at most 5%. A verdict is "better" or "worse" only when the
@@ -44,20 +46,19 @@ def t_interval(values: np.ndarray, level: float = CONFIDENCE) -> Interval | None
     return Interval(mean, mean - half, mean + half, n)
 
 
-def welch_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
-    """The difference of means a - b with Welch's unpaired interval: as if the two had been run
-    on independent worlds. None for fewer than two of either."""
+def unpaired_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
+    """The difference of means a - b with an unpaired interval, as if the two had been run on
+    independent worlds: Welch's standard error, with Hsu's degrees of freedom (the smaller
+    sample's less one, conservative), the same the paired interval has, so the two compare by
+    their standard errors alone. None for fewer than two of either."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if len(a) < 2 or len(b) < 2:
         return None
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
     mean = float(a.mean() - b.mean())
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return Interval(mean, mean, mean, min(len(a), len(b)))
-    dof = (va + vb) ** 2 / ((va**2 / (len(a) - 1) if va else 0.0) + (vb**2 / (len(b) - 1) if vb else 0.0))
-    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
-    return Interval(mean, mean - half, mean + half, min(len(a), len(b)))
+    se = math.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b))
+    n = min(len(a), len(b))
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * se)
+    return Interval(mean, mean - half, mean + half, n)
 
 
 def bonferroni(comparisons: int, confidence: float = CONFIDENCE) -> float:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, verdict, welch_interval
+from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, verdict, unpaired_interval
 
 if TYPE_CHECKING:
     from sim.compare.replicate import Observations
@@ -52,7 +52,7 @@ def summarise(observed: Observations) -> dict[str, Any]:
     for a, b, policy, metric in _differences(observed):
         x, y = paired(observed, a.name, b.name, policy, metric.name)
         diff = t_interval(x - y, level)
-        unpaired = welch_interval(x, y, level)
+        unpaired = unpaired_interval(x, y, level)
         differences.append({
             "a": a.name, "b": b.name, "policy": policy, "metric": metric.name, "n": len(x),
             "differences": (x - y).tolist(), **_bounds(diff),
