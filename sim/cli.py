@@ -301,11 +301,16 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
     how_many.add_argument("--precision", type=_precision, metavar="PCT",
                           help="add replications until every difference's interval half-width is within PCT of the "
                           "larger mean, e.g. 5%%")
-    parser.add_argument("--most", type=_replications, default=20, metavar="N",
-                        help="with --precision, the most replications to run (default 20)")
+    parser.add_argument("--most", type=_most, default=20, metavar="N",
+                        help="with --precision, the most replications to run (default 20; at least 3)")
+    parser.add_argument("--independent", action="store_true",
+                        help="run each supplier on seeds of its own instead of common random numbers: independent "
+                        "worlds, to see what pairing buys")
     parser.add_argument("--staff", action="store_true",
                         help="also find the operators and field officers each supplier needs (tagsim staff's search; "
                         "slow: a search a policy a run)")
+    parser.add_argument("--target", type=_share_percent, default=90, metavar="PCT",
+                        help="with --staff, the service level the search holds, percent (default 90)")
     _add_staff_arguments(parser)
     _add_workers_argument(parser)
     parser.add_argument("--out", type=Path, help="where to write the comparison (default out/compare-SCENARIO)")
@@ -316,7 +321,7 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
         from tqdm import tqdm
 
         from sim.compare.outputs import comparison, format_comparison, write_comparison
-        from sim.compare.replicate import Settings, compare
+        from sim.compare.replicate import Observations, Settings, compare
         from sim.scenario import available_suppliers, load_supplier
         from sim.score import load_scoring_rules
 
@@ -329,25 +334,37 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
             raise CliError("a comparison needs two or more suppliers: give --supplier twice or more")
         policies = _policies(args.policies)
         centre, field = _service_of(args)
-        settings = Settings(load_scoring_rules(), centre, field, args.workers, 0.9 if args.staff else None)
+        staff_share = args.target / 100 if args.staff else None
+        settings = Settings(load_scoring_rules(), centre, field, args.workers, staff_share, not args.independent)
+        service = {"operators": list(centre.rota.staff), "field_officers": list(field.rota.staff),
+                   "staff_target": staff_share}
         out = args.out or Path("out") / f"compare-{scenario.name}"
         _writable_folder(out)
         replications = None if args.precision is not None else (args.replications or 5)
-        runs = len(suppliers) * (replications or args.most)
         started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        with tqdm(total=runs, desc="compare", unit=" runs", disable=not sys.stderr.isatty()) as bar:
+
+        def written(observed: Observations, met: bool | None = None) -> dict:
+            """The comparison so far, written after every replication: a run killed late loses
+            only the replication under way."""
+            result = comparison(observed, args.precision, met, args.most, started, service)
+            write_comparison(result, out)
+            return result
+
+        with tqdm(total=len(suppliers) * (replications or args.most), desc="compare", unit=" runs",
+                  disable=not sys.stderr.isatty()) as bar:
             def on_run(k: int, supplier: str) -> None:
                 bar.set_postfix_str(f"replication {k + 1}, {supplier}")
                 bar.update(1)
 
             observed, met = compare(scenario, suppliers, policies, settings, replications, args.precision, args.most,
-                                    on_run)
-        result = comparison(observed, args.precision, met, args.most, started)
-        write_comparison(result, out)
+                                    on_run, written)
+            bar.total = bar.n  # a precision met early stops short of the most
+            bar.refresh()
+        result = written(observed, met)
         print(format_comparison(result))
         if args.precision is not None:
-            print(f"\nprecision {100 * args.precision:g}%: {'met' if met else 'not met'} after {result['replications']} "
-                  f"replications (at most {args.most})")
+            print(f"\nprecision {100 * args.precision:g}% of the larger mean: {'met' if met else 'not met'} after "
+                  f"{result['replications']} replications (at most {args.most})")
         print(f"wrote compare.json, compare.csv and compare.html to {out}; {result['wall_s']['total']:.1f} s of runs")
         return 0
 
@@ -582,6 +599,13 @@ def _replications(text: str) -> int:
     value = _whole_number(text)
     if value < 2:
         raise argparse.ArgumentTypeError(f"{value}: an interval needs two replications or more")
+    return value
+
+
+def _most(text: str) -> int:
+    value = _whole_number(text)
+    if value < 3:
+        raise argparse.ArgumentTypeError(f"{value}: a precision is judged on three replications or more")
     return value
 
 

@@ -7,6 +7,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from sim.cli import main
@@ -24,7 +25,10 @@ def test_compare_writes_the_comparison_of_every_shipped_supplier(tmp_path: Path,
     assert "Bonferroni over" in printed and "wrote compare.json, compare.csv and compare.html" in printed
     out = json.loads((tmp_path / "compare.json").read_text())
     assert (out["schema"], out["schema_version"], out["replications"]) == ("tagsim-compare", 1, 2)
-    assert [s["name"] for s in out["supplier_profiles"]] == suppliers and len(set(out["seeds"])) == 2
+    assert [s["name"] for s in out["supplier_profiles"]] == suppliers and out["design"] == "common random numbers"
+    assert len(out["seeds"]) == 2 and all(len(set(seeds)) == 1 for seeds in out["seeds"])
+    assert out["precision"] == {"target": None, "met": None, "most": None}
+    assert out["service"] == {"operators": [40, 30], "field_officers": [110, 80, 15], "staff_target": None}
     pairs = len(suppliers) * (len(suppliers) - 1) // 2
     assert out["correction"]["comparisons"] == pairs * len(METRICS) == len(out["differences"])
     for name in suppliers:
@@ -33,6 +37,11 @@ def test_compare_writes_the_comparison_of_every_shipped_supplier(tmp_path: Path,
     rows = list(csv.DictReader((tmp_path / "compare.csv").open()))
     assert len(rows) == len(out["differences"]) and {r["verdict"] for r in rows} <= {
         "better", "worse", "no significant difference", "too few replications"}
+    for row, d in zip(rows, out["differences"], strict=True):
+        a = [x for x, y in zip(out["suppliers"][d["a"]]["standard"][d["metric"]]["values"],
+                               out["suppliers"][d["b"]]["standard"][d["metric"]]["values"], strict=True)
+             if x is not None and y is not None]
+        assert (float(row["a_mean"]) if row["a_mean"] else None) == (pytest.approx(np.mean(a)) if a else None)
     page = (tmp_path / "compare.html").read_text()
     assert page.count("<img") == 1 and "forest plot" in page
 
@@ -71,6 +80,7 @@ def test_a_profile_file_with_a_field_wrong_or_missing_names_the_file_the_field_a
     (["--precision", "none"], "is not a percentage"),
     (["--precision", "0%"], "is not between 0 and 100%"),
     (["--replications", "3", "--precision", "5%"], "not allowed with argument"),
+    (["--precision", "5%", "--most", "2"], "three replications or more"),
 ])
 def test_a_bad_plan_is_a_usage_error(argv: list[str], says: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compare", *argv]) == 2

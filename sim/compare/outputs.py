@@ -25,9 +25,12 @@ CSV_COLUMNS = ("policy", "metric", "a", "b", "n", "a_mean", "b_mean", "differenc
                "unpaired_high", "paired_to_unpaired_width", "verdict")
 
 
-def comparison(observed: Observations, target: float | None, met: bool, most: int, started_utc: str) -> dict[str, Any]:
-    """The whole comparison as the versioned dict ``compare.json`` holds."""
+def comparison(observed: Observations, target: float | None, met: bool | None, most: int, started_utc: str,
+               service: dict[str, Any]) -> dict[str, Any]:
+    """The whole comparison as the versioned dict ``compare.json`` holds; ``service`` records the
+    rosters the runs used and the service level a staffing search held."""
     scenario = observed.scenario
+    common = all(len(set(seeds)) == 1 for seeds in observed.seeds)
     return {
         "schema": SCHEMA, "schema_version": SCHEMA_VERSION,
         "versions": {"tagsim": version("tagsim"), "python": platform.python_version(), "numpy": np.__version__},
@@ -36,8 +39,9 @@ def comparison(observed: Observations, target: float | None, met: bool, most: in
         "supplier_profiles": [{"name": s.name, "description": s.description} for s in observed.suppliers],
         "policies": observed.policies,
         "metrics": [{"name": m.name, "label": m.label, "unit": m.unit, "better": m.better} for m in observed.metrics],
-        "replications": len(observed.seeds), "seeds": observed.seeds,
-        "precision": {"target": target, "met": met, "most": most},
+        "design": "common random numbers" if common else "independent",
+        "replications": len(observed.seeds), "seeds": observed.seeds, "service": service,
+        "precision": {"target": target, "met": met, "most": most if target is not None else None},
         "wall_s": {"replications": observed.wall_s, "total": float(sum(observed.wall_s))},
         **summarise(observed),
     }
@@ -49,11 +53,9 @@ def write_comparison(out: dict[str, Any], folder: Path) -> None:
         rows = csv.writer(fh)
         rows.writerow(CSV_COLUMNS)
         for d in out["differences"]:
-            means = out["suppliers"]
-            rows.writerow((d["policy"], d["metric"], d["a"], d["b"], d["n"], _num(means[d["a"]][d["policy"]][d["metric"]]["mean"]),
-                           _num(means[d["b"]][d["policy"]][d["metric"]]["mean"]), _num(d["mean"]), _num(d["low"]),
-                           _num(d["high"]), _num(d["unpaired_low"]), _num(d["unpaired_high"]),
-                           _num(d["paired_to_unpaired_width"]), d["verdict"]))
+            rows.writerow((d["policy"], d["metric"], d["a"], d["b"], d["n"], _num(d["a_mean"]), _num(d["b_mean"]),
+                           _num(d["mean"]), _num(d["low"]), _num(d["high"]), _num(d["unpaired_low"]),
+                           _num(d["unpaired_high"]), _num(d["paired_to_unpaired_width"]), d["verdict"]))
     (folder / "compare.html").write_text(_page(out), encoding="utf-8")
 
 
@@ -62,8 +64,9 @@ def format_comparison(out: dict[str, Any]) -> str:
     each pair's difference, its widened interval and the verdict."""
     names = [s["name"] for s in out["supplier_profiles"]]
     lines = [f"{out['scenario']['name']}: {out['scenario']['subjects']:,} subjects, {out['scenario']['days']:g} days, "
-             f"{out['replications']} replications; intervals 95% for each supplier, differences at "
-             f"{100 * out['correction']['level_each']:.2f}% each (Bonferroni over {out['correction']['comparisons']})"]
+             f"{out['replications']} replications ({out['design']}); intervals 95% for each supplier, differences at "
+             f"{100 * out['correction']['level_each']:.2f}% each (Bonferroni over {out['correction']['comparisons']}); "
+             f"shares' differences in percentage points"]
     units = {m["name"]: m for m in out["metrics"]}
     for policy in out["policies"]:
         lines.append("")
@@ -75,6 +78,7 @@ def format_comparison(out: dict[str, Any]) -> str:
         pairs = [["difference", "a - b", "interval", "verdict"]]
         for d in (d for d in out["differences"] if d["policy"] == policy):
             unit = units[d["metric"]]["unit"]
+            unit = "points" if unit == "share" else unit
             pairs.append([f"{units[d['metric']]['label']}: {d['a']} vs {d['b']}", _value(d["mean"], unit),
                           f"[{_value(d['low'], unit)}, {_value(d['high'], unit)}]", d["verdict"]])
         lines += ["", *_aligned(pairs)]
@@ -91,6 +95,8 @@ def _value(x: float | None, unit: str) -> str:
         return "-"
     if unit == "share":
         return f"{100 * x:.1f}%"
+    if unit == "points":
+        return f"{100 * x:+.1f} pt"
     if unit == "s":
         return f"{x / 60:,.1f} min"
     return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}"
@@ -116,12 +122,11 @@ def _page(out: dict[str, Any]) -> str:
         "pre{font-size:0.85em}img{max-width:100%}.note{color:#555}</style></head><body>",
         f"<h1>tagsim compare: {e(out['scenario']['name'])}</h1>",
         f'<p class="note">Suppliers: {e(", ".join(s["name"] + " (" + s["description"] + ")" for s in out["supplier_profiles"]))}. '
-        f'{out["replications"]} replications, seeds {e(", ".join(map(str, out["seeds"])))}; every supplier on each '
-        f"replication's seed (the same people, lives and breaches).</p>",
+        f'{out["replications"]} replications ({e(out["design"])}), seeds {e(str(out["seeds"]))}.</p>',
         "<h2>Differences, relative to the second supplier (widened intervals)</h2>", _forest(out),
         '<p class="note">Each dot is a pair\'s mean difference over the replications, (a - b) / b; its bar the '
-        "interval at the Bonferroni level. A bar that crosses 0 is no significant difference. The axis stops at "
-        "+-300%: a wider interval runs off it.</p>",
+        "interval at the Bonferroni level. A bar that crosses 0 is no significant difference. The axis is linear "
+        "within +-10% and logarithmic beyond.</p>",
         "<h2>Tables</h2>", f"<pre>{e(text)}</pre>", "</body></html>"]) + "\n"
 
 
@@ -141,28 +146,30 @@ def _forest(out: dict[str, Any]) -> str:
     axes = fig.subplots(1, len(policies), sharey=True, squeeze=False)[0]
     colours = colormaps["tab10"]
     names = list(labels)
-    # Wide enough for every difference's mean, at most +-300%: a wider interval is cut by the axis.
-    means = [abs(100 * d["relative"]) for d in out["differences"] if d["relative"] is not None]
-    limit = min(300.0, max([50.0, *(1.5 * m for m in means)]))
     for ax, policy in zip(axes, policies):
         for k, pair in enumerate(pairs):
             rows = [d for d in out["differences"] if d["policy"] == policy and (d["a"], d["b"]) == pair]
             for d in rows:
-                if d["relative"] is None:
-                    continue
                 y = names.index(d["metric"]) + (k - (len(pairs) - 1) / 2) * 0.25
+                if d["relative"] is None:  # b's mean is 0, or too few replications: said, not drawn
+                    if d["mean"] is not None:
+                        ax.annotate(f"{pair[0]} vs {pair[1]}: b's mean is 0 ({d['verdict']})", (0.0, y), fontsize="x-small",
+                                    color=colours(k), va="center")
+                    continue
                 ax.errorbar(100 * d["relative"], y, xerr=[[100 * (d["relative"] - d["relative_low"])],
                                                          [100 * (d["relative_high"] - d["relative"])]],
-                            fmt="o", color=colours(k), capsize=3, label=f"{pair[0]} vs {pair[1]}" if d is rows[0] else None)
+                            fmt="o", color=colours(k), capsize=3, label=f"{pair[0]} vs {pair[1]}")
         ax.axvline(0.0, color="grey", linewidth=1)
-        ax.set_xlim(-limit, limit)
+        # Linear within +-10%, logarithmic beyond: a +780% and a -2% difference both show.
+        ax.set_xscale("symlog", linthresh=10.0)
         ax.set_title(f"policy {policy}")
         ax.set_xlabel("(a - b) / b, %")
         ax.set_yticks(range(len(names)), [labels[n] for n in names])
         ax.invert_yaxis()
     handles, legend = axes[0].get_legend_handles_labels()
     if handles:
-        fig.legend(handles, legend, loc="outside lower center", fontsize="small")
+        unique = dict(zip(legend, handles))
+        fig.legend(unique.values(), unique.keys(), loc="outside lower center", fontsize="small")
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100)
     return f'<img alt="forest plot of the differences" src="data:image/png;base64,{base64.b64encode(buffer.getvalue()).decode()}">'

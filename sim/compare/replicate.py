@@ -1,9 +1,11 @@
 """Running a comparison: every supplier on the same scenario, replication after replication,
 each replication on a seed of its own and every supplier on that seed (common random numbers:
-the same people, lives and breaches; only the devices differ, ``sim.world.streams``).
+the same people, lives and breaches; only the devices differ, ``sim.world.streams``). With
+``common`` off, each supplier's runs have seeds of their own instead: independent worlds,
+what a comparison is without common random numbers.
 
 With a fixed number of replications, that many; with a precision, replications are added one
-at a time (after ``FIRST_REPLICATIONS``) until every pair's difference on every metric has an
+at a time (after ``FEWEST_PAIRS``) until every pair's difference on every metric has an
 interval within the target, or ``most`` replications have run.
 """
 
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from sim.compare.metrics import METRICS, STAFF_METRICS, Metric
+from sim.compare.stats import FEWEST_PAIRS
 from sim.compare.summary import precise
 from sim.detector.policy import Policy
 from sim.operations.centre.params import CentreParams
@@ -26,8 +29,7 @@ from sim.run import caseload_of, results, run
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules
 
-FIRST_REPLICATIONS = 3  # the fewest a precision is judged on: two give an interval, three a usable one
-REPLICATION_BRANCH = 7  # the replications' seeds: SeedSequence(seed, spawn_key=(7, k))
+REPLICATION_BRANCH = 7  # the replications' seeds: SeedSequence(seed, spawn_key=(7, k)), then the supplier's if apart
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Observations:
     suppliers: list[Supplier]
     policies: list[str]
     metrics: tuple[Metric, ...]
-    seeds: list[int] = field(default_factory=list)
+    seeds: list[list[int]] = field(default_factory=list)  # per replication, each supplier's seed
     values: dict[tuple[str, str, str], list[float | None]] = field(default_factory=dict)
     wall_s: list[float] = field(default_factory=list)  # each replication's, every supplier's run in it
 
@@ -47,9 +49,11 @@ class Observations:
         self.values.setdefault((supplier, policy, metric), []).append(value)
 
 
-def replication_seed(seed: int, k: int) -> int:
-    """The k-th replication's root seed, independent of every other's."""
-    return int(np.random.SeedSequence(seed, spawn_key=(REPLICATION_BRANCH, k)).generate_state(1)[0])
+def replication_seed(seed: int, k: int, supplier: int | None = None) -> int:
+    """The k-th replication's root seed, independent of every other's; with ``supplier`` (an
+    index), that supplier's own, for runs apart."""
+    key = (REPLICATION_BRANCH, k) if supplier is None else (REPLICATION_BRANCH, k, supplier)
+    return int(np.random.SeedSequence(seed, spawn_key=key).generate_state(1)[0])
 
 
 @dataclass(frozen=True)
@@ -59,36 +63,42 @@ class Settings:
     field: FieldParams
     workers: int = 1
     staff_share: float | None = None  # also search the staff each supplier needs, at this service level
+    common: bool = True  # every supplier on each replication's seed; False: each on seeds of its own
 
 
 def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequence[Policy], settings: Settings,
             replications: int | None = None, precision: float | None = None, most: int = 20,
-            on_run: Callable[[int, str], None] | None = None) -> tuple[Observations, bool]:
+            on_run: Callable[[int, str], None] | None = None,
+            on_replication: Callable[[Observations], None] | None = None) -> tuple[Observations, bool | None]:
     """Run the comparison; returns the observations and whether the precision asked for was met
-    (True when a fixed number of replications was asked for). ``on_run(replication, supplier)``
-    is told of each run as it ends."""
+    (None for a fixed number of replications). ``on_run(replication, supplier)`` is told of each
+    run as it ends, ``on_replication`` of the observations after each replication."""
     if len({s.name for s in suppliers}) != len(suppliers) or len(suppliers) < 2:
         raise ValueError("a comparison needs two or more suppliers, each named once")
     if (replications is None) == (precision is None):
         raise ValueError("give the number of replications or the precision, not both")
+    if precision is not None and most < FEWEST_PAIRS:
+        raise ValueError(f"a precision is judged on {FEWEST_PAIRS} replications or more: the most must be at least that")
     metrics = METRICS + (STAFF_METRICS if settings.staff_share is not None else ())
     observed = Observations(scenario, list(suppliers), [p.name for p in policies], metrics)
-    wanted = replications if replications is not None else most
-    for k in range(wanted):
+    for k in range(replications if replications is not None else most):
         _replicate(observed, k, policies, settings, on_run)
-        if precision is not None and k + 1 >= FIRST_REPLICATIONS and precise(observed, precision):
+        if on_replication is not None:
+            on_replication(observed)
+        if precision is not None and precise(observed, precision):
             return observed, True
-    return observed, precision is None
+    return observed, None if precision is None else False
 
 
 def _replicate(observed: Observations, k: int, policies: Sequence[Policy], settings: Settings,
                on_run: Callable[[int, str], None] | None) -> None:
-    seed = replication_seed(observed.scenario.seed, k)
-    scenario = observed.scenario.with_changes(seed=seed)
     started = time.perf_counter()
-    for supplier in observed.suppliers:
-        result = run(scenario, supplier, list(policies), settings.rules, workers=settings.workers, centre=settings.centre,
-                     field=settings.field)
+    seeds = []
+    for i, supplier in enumerate(observed.suppliers):
+        seed = replication_seed(observed.scenario.seed, k, None if settings.common else i)
+        seeds.append(seed)
+        result = run(observed.scenario.with_changes(seed=seed), supplier, list(policies), settings.rules,
+                     workers=settings.workers, centre=settings.centre, field=settings.field)
         out: dict[str, Any] = results(result)
         if settings.staff_share is not None:
             caseload = caseload_of(result.world)
@@ -98,7 +108,7 @@ def _replicate(observed: Observations, k: int, policies: Sequence[Policy], setti
                 observed.add(supplier.name, policy, metric.name, metric.read(out, policy))
         if on_run is not None:
             on_run(k, supplier.name)
-    observed.seeds.append(seed)
+    observed.seeds.append(seeds)
     observed.wall_s.append(time.perf_counter() - started)
 
 

@@ -20,6 +20,9 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
+# A verdict or a precision needs at least this many paired replications: two give an interval,
+# but two equal differences give one of no width, a certainty two runs cannot give.
+FEWEST_PAIRS = 3
 BETTER, WORSE, SAME, TOO_FEW = "better", "worse", "no significant difference", "too few replications"
 
 
@@ -68,8 +71,9 @@ def bonferroni(comparisons: int, confidence: float = CONFIDENCE) -> float:
 
 def verdict(difference: Interval | None, better: str) -> str:
     """A - B judged: "better" when the interval lies wholly on A's better side of zero (``better``
-    is "lower" or "higher"), "worse" when wholly on the other, else no significant difference."""
-    if difference is None:
+    is "lower" or "higher"), "worse" when wholly on the other, else no significant difference;
+    too few replications below ``FEWEST_PAIRS``."""
+    if difference is None or difference.n < FEWEST_PAIRS:
         return TOO_FEW
     if difference.low > 0:
         return BETTER if better == "higher" else WORSE
@@ -80,8 +84,9 @@ def verdict(difference: Interval | None, better: str) -> str:
 
 def precise_enough(difference: Interval | None, a_mean: float, b_mean: float, target: float) -> bool:
     """The interval's half-width within ``target`` (a share) of the larger of the two means'
-    sizes; a difference between two zeros is as precise as it gets."""
-    if difference is None:
+    sizes, on ``FEWEST_PAIRS`` replications or more; a difference between two zeros is as
+    precise as it gets."""
+    if difference is None or difference.n < FEWEST_PAIRS:
         return False
-    scale = max(abs(a_mean), abs(b_mean))
-    return scale == 0 or difference.half_width <= target * scale
+    # Below a billionth a value is float noise about zero (a wait of 1e-12 s), not a scale.
+    return difference.half_width <= max(target * max(abs(a_mean), abs(b_mean)), 1e-9)

@@ -30,16 +30,20 @@ def paired(observed: Observations, a: str, b: str, policy: str, metric: str) -> 
 
 
 def precise(observed: Observations, target: float) -> bool:
-    """Every difference that can be measured has its widened interval within ``target`` of the
-    larger mean (a metric no run gave a value for both suppliers is left out)."""
+    """Every difference has its widened interval within ``target`` of the larger mean (a metric
+    for which no run of either supplier gave a value has nothing to measure and is left out)."""
     level = bonferroni(comparisons(observed))
     for a, b, policy, metric in _differences(observed):
-        x, y = paired(observed, a.name, b.name, policy, metric.name)
-        if len(x) < 2:
+        if _never(observed, a.name, policy, metric.name) and _never(observed, b.name, policy, metric.name):
             continue
-        if not precise_enough(t_interval(x - y, level), float(x.mean()), float(y.mean()), target):
+        x, y = paired(observed, a.name, b.name, policy, metric.name)
+        if not len(x) or not precise_enough(t_interval(x - y, level), float(x.mean()), float(y.mean()), target):
             return False
     return True
+
+
+def _never(observed: Observations, supplier: str, policy: str, metric: str) -> bool:
+    return all(v is None for v in observed.values[(supplier, policy, metric)])
 
 
 def summarise(observed: Observations) -> dict[str, Any]:
@@ -55,12 +59,12 @@ def summarise(observed: Observations) -> dict[str, Any]:
         unpaired = unpaired_interval(x, y, level)
         differences.append({
             "a": a.name, "b": b.name, "policy": policy, "metric": metric.name, "n": len(x),
+            # Both means over the replications paired, as the difference is.
+            "a_mean": float(x.mean()) if len(x) else None, "b_mean": float(y.mean()) if len(y) else None,
             "differences": (x - y).tolist(), **_bounds(diff),
             "unpaired_low": unpaired.low if unpaired else None, "unpaired_high": unpaired.high if unpaired else None,
             "paired_to_unpaired_width": _ratio(diff, unpaired),
-            "relative": diff.mean / abs(y.mean()) if diff and y.mean() else None,
-            "relative_low": diff.low / abs(y.mean()) if diff and y.mean() else None,
-            "relative_high": diff.high / abs(y.mean()) if diff and y.mean() else None,
+            **_relative(diff, float(y.mean()) if len(y) else 0.0),
             "verdict": verdict(diff, metric.better),
         })
     return {"confidence": CONFIDENCE, "correction": {"method": "bonferroni", "comparisons": comparisons(observed),
@@ -85,6 +89,15 @@ def _bounds(interval: Interval | None) -> dict[str, Any]:
     if interval is None:
         return {"mean": None, "low": None, "high": None}
     return {"mean": interval.mean, "low": interval.low, "high": interval.high}
+
+
+def _relative(diff: Interval | None, b_mean: float) -> dict[str, float | None]:
+    """The difference and its interval over b's mean; none where b's mean is 0 and the
+    difference is not (two zeros are no difference)."""
+    if diff is None or (b_mean == 0 and (diff.low, diff.high) != (0.0, 0.0)):
+        return {"relative": None, "relative_low": None, "relative_high": None}
+    scale = abs(b_mean) or 1.0
+    return {"relative": diff.mean / scale, "relative_low": diff.low / scale, "relative_high": diff.high / scale}
 
 
 def _ratio(paired_interval: Interval | None, unpaired: Interval | None) -> float | None:

@@ -9,7 +9,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim.compare.replicate import FIRST_REPLICATIONS, Observations, Settings, compare
+from sim.compare.replicate import Observations, Settings, compare
 from sim.compare.stats import SAME, TOO_FEW, WORSE
 from sim.compare.summary import summarise
 from sim.operations.centre.params import load_centre
@@ -75,13 +75,40 @@ def test_the_weak_end_of_the_published_ranges_raises_more_false_alerts(shipped: 
     assert b_against[("supplier-b", "supplier-c", "false_per_1000_subject_days")] == WORSE
 
 
-def test_a_precision_stops_as_soon_as_it_is_met_or_at_the_most() -> None:
+def test_a_precision_stops_as_soon_as_it_is_met_or_at_the_most(monkeypatch: pytest.MonkeyPatch) -> None:
     suppliers = [A, load_supplier("supplier-b")]
-    loose, met = compare(small(40, 1.0), suppliers, [load_policy("standard")], SETTINGS, precision=1e9)
-    assert met and len(loose.seeds) == FIRST_REPLICATIONS
+    judged: list[int] = []
+
+    def met_at_four(observed: Observations, target: float) -> bool:
+        judged.append(len(observed.seeds))
+        return len(observed.seeds) >= 4
+
+    monkeypatch.setattr("sim.compare.replicate.precise", met_at_four)
+    early, met = compare(small(40, 1.0), suppliers, [load_policy("standard")], SETTINGS, precision=0.05, most=6)
+    assert met is True and len(early.seeds) == 4 and judged == [1, 2, 3, 4]
+    monkeypatch.undo()
     tight, met = compare(small(40, 1.0), suppliers, [load_policy("standard")], SETTINGS, precision=1e-9, most=4)
-    assert not met and len(tight.seeds) == 4
-    assert loose.seeds == tight.seeds[:FIRST_REPLICATIONS]  # replication k's seed is k's whatever the plan
+    assert met is False and len(tight.seeds) == 4
+    assert early.seeds == tight.seeds  # replication k's seed is k's whatever the plan
+    assert all(len(set(seeds)) == 1 for seeds in tight.seeds)  # every supplier on the replication's seed
+    fixed, met = compare(small(40, 1.0), suppliers, [load_policy("standard")], SETTINGS, replications=2)
+    assert met is None and fixed.seeds == tight.seeds[:2]
+
+
+def test_identical_profiles_on_independent_worlds_differ_by_noise_the_intervals_cover() -> None:
+    # Without common random numbers a profile against itself differs by each run's luck. Over
+    # twenty seeded comparisons, each of every metric at once (Bonferroni), at least the nominal
+    # 95% find no significant difference anywhere.
+    twin = replace(A, name="supplier-a-twin")
+    independent = replace(SETTINGS, common=False)
+    clean, noisy = 0, 0
+    for seed in range(20):
+        observed, _ = compare(small(40, 1.0, seed), [A, twin], [load_policy("standard")], independent, replications=3)
+        found = differences(observed)
+        noisy += any(d["differences"] and any(x != 0.0 for x in d["differences"]) for d in found)
+        clean += all(d["verdict"] in (SAME, TOO_FEW) for d in found)
+        assert all(len(set(seeds)) == 2 for seeds in observed.seeds)  # each supplier on seeds of its own
+    assert noisy == 20 and clean >= 19
 
 
 def test_a_comparison_needs_two_suppliers_each_named_once_and_one_plan() -> None:
@@ -91,3 +118,5 @@ def test_a_comparison_needs_two_suppliers_each_named_once_and_one_plan() -> None
             compare(small(10, 1.0), suppliers, policy, SETTINGS, replications=2)
     with pytest.raises(ValueError, match="not both"):
         compare(small(10, 1.0), [A, load_supplier("supplier-b")], policy, SETTINGS, replications=2, precision=0.1)
+    with pytest.raises(ValueError, match="the most must be at least"):
+        compare(small(10, 1.0), [A, load_supplier("supplier-b")], policy, SETTINGS, precision=0.1, most=2)
