@@ -321,7 +321,8 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
         from tqdm import tqdm
 
         from sim.compare.outputs import comparison, format_comparison, write_comparison
-        from sim.compare.replicate import Observations, Settings, compare
+        from sim.compare.observations import Observations
+        from sim.compare.replicate import Settings, compare
         from sim.scenario import available_suppliers, load_supplier
         from sim.score import load_scoring_rules
 

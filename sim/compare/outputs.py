@@ -10,14 +10,12 @@ import json
 import platform
 from importlib.metadata import version
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from sim.compare.observations import Observations
 from sim.compare.summary import summarise
-
-if TYPE_CHECKING:
-    from sim.compare.replicate import Observations
 
 SCHEMA = "tagsim-compare"
 SCHEMA_VERSION = 1

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from sim.compare.metrics import METRICS, STAFF_METRICS, Metric
+from sim.compare.metrics import METRICS, STAFF_METRICS
+from sim.compare.observations import Observations
 from sim.compare.stats import FEWEST_PAIRS
 from sim.compare.summary import precise
 from sim.detector.policy import Policy
@@ -30,23 +31,6 @@ from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules
 
 REPLICATION_BRANCH = 7  # the replications' seeds: SeedSequence(seed, spawn_key=(7, k)), then the supplier's if apart
-
-
-@dataclass
-class Observations:
-    """Every metric's value for each supplier and policy, one a replication (None where the run
-    gave none, e.g. a latency with nothing detected)."""
-
-    scenario: Scenario
-    suppliers: list[Supplier]
-    policies: list[str]
-    metrics: tuple[Metric, ...]
-    seeds: list[list[int]] = field(default_factory=list)  # per replication, each supplier's seed
-    values: dict[tuple[str, str, str], list[float | None]] = field(default_factory=dict)
-    wall_s: list[float] = field(default_factory=list)  # each replication's, every supplier's run in it
-
-    def add(self, supplier: str, policy: str, metric: str, value: float | None) -> None:
-        self.values.setdefault((supplier, policy, metric), []).append(value)
 
 
 def replication_seed(seed: int, k: int, supplier: int | None = None) -> int:

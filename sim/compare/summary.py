@@ -6,14 +6,12 @@ JSON-ready: ``compare.json``'s ``suppliers`` and ``differences`` (``docs/compare
 from __future__ import annotations
 
 from itertools import combinations
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, verdict, unpaired_interval
-
-if TYPE_CHECKING:
-    from sim.compare.replicate import Observations
+from sim.compare.observations import Observations
+from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, unpaired_interval, verdict
 
 
 def comparisons(observed: Observations) -> int:

@@ -9,7 +9,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from sim.compare.replicate import Observations, Settings, compare
+from sim.compare.observations import Observations
+from sim.compare.replicate import Settings, compare
 from sim.compare.stats import SAME, TOO_FEW, WORSE
 from sim.compare.summary import summarise
 from sim.operations.centre.params import load_centre

@@ -12,7 +12,7 @@ import pytest
 from scipy import stats
 
 from sim.compare.metrics import METRICS
-from sim.compare.replicate import Observations
+from sim.compare.observations import Observations
 from sim.compare.summary import paired, precise, summarise
 from sim.scenario import load_scenario, load_supplier
 
