@@ -98,7 +98,7 @@ def _flat(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def test_the_shipped_scenarios_and_suppliers_are_listed() -> None:
     assert available_scenarios() == ["baseline", "doubled", "projected", "smoke", "stress"]
-    assert available_suppliers() == ["supplier-a", "supplier-b"]
+    assert available_suppliers() == ["supplier-a", "supplier-b", "supplier-c"]
 
 
 @pytest.mark.parametrize("name", ["baseline", "doubled", "projected", "smoke", "stress"])
@@ -193,7 +193,7 @@ def test_suppliers_span_the_published_gps_ranges() -> None:
         assert supplier.faults.false_tampers_per_device_year > 0
 
 
-@pytest.mark.parametrize("name", ["supplier-a", "supplier-b"])
+@pytest.mark.parametrize("name", ["supplier-a", "supplier-b", "supplier-c"])
 def test_a_supplier_overrides_only_the_keys_it_names(name: str) -> None:
     supplier = load_supplier(name)
     overrides = tomllib.loads((SUPPLIERS / f"{name}.toml").read_text()).get("devices", {})
@@ -204,7 +204,7 @@ def test_a_supplier_overrides_only_the_keys_it_names(name: str) -> None:
     assert dataclasses.asdict(supplier.devices) == expected
 
 
-@pytest.mark.parametrize("name", ["supplier-a", "supplier-b"])
+@pytest.mark.parametrize("name", ["supplier-a", "supplier-b", "supplier-c"])
 def test_supplier_names_are_generic(name: str) -> None:
     supplier = load_supplier(name)
     assert supplier.name == name
@@ -229,11 +229,20 @@ def _rf_figures(supplier: Supplier) -> tuple[float, float]:
     return missed, 1 / per_day
 
 
-@pytest.mark.parametrize("name", ["supplier-a", "supplier-b"])
+@pytest.mark.parametrize("name", ["supplier-a", "supplier-b", "supplier-c"])
 def test_rf_channel_misses_a_few_percent_and_a_leave_time_now_and_then(name: str) -> None:
     missed, days_between = _rf_figures(load_supplier(name))
     assert 0.01 <= missed <= 0.03
     assert 5 <= days_between <= 20
+
+
+def test_supplier_c_lies_between_a_and_b() -> None:
+    a, b, c = (load_supplier(n) for n in ("supplier-a", "supplier-b", "supplier-c"))
+    for figure in (lambda s: s.devices.gps_tag.upload_interval_s, lambda s: -s.devices.gps_tag.battery_life_hours,
+                   lambda s: _rf_figures(s)[0], lambda s: s.gps.indoor_cep90_m, lambda s: s.gps.indoor_fallback_share,
+                   lambda s: s.faults.false_tampers_per_device_year, lambda s: s.faults.install_fault_share,
+                   lambda s: s.faults.reboots_per_device_year, lambda s: s.faults.clock_drift_ppm_sd):
+        assert figure(a) < figure(c) < figure(b)
 
 
 def test_supplier_b_has_the_worse_rf_channel() -> None:
@@ -269,7 +278,7 @@ def test_an_unedited_copy_loads_the_same(tmp_path: Path) -> None:
         ([("faults", "outages_per_area_year", "-2")], r"faults: outages_per_area_year: must not be negative"),
         ([("network", "loss", "nan")], r"network: loss: expected a finite number, got nan"),
         ([(None, "days", "inf")], r"days: expected a finite number, got inf"),
-        ([(None, "supplier", '"supplier-z"')], r"supplier: unknown supplier 'supplier-z' \(choose from supplier-a, supplier-b\)"),
+        ([(None, "supplier", '"supplier-z"')], r"supplier: unknown supplier 'supplier-z' \(choose from supplier-a, supplier-b, supplier-c\)"),
         ([("devices", "gps", "1.2")], r"devices: gps: a share must be between 0 and 1, got 1\.2"),
         ([("network", "loss", "1.5")], r"network: loss: a share must be between 0 and 1, got 1\.5"),
         ([("behaviour", "drinker", "2.0")], r"behaviour: drinker: a share must be between 0 and 1"),
@@ -363,7 +372,7 @@ def test_a_missing_scenario_file_is_named(tmp_path: Path) -> None:
 
 
 def test_an_unknown_supplier_name_lists_the_shipped_ones() -> None:
-    with pytest.raises(ParamsError, match=r"unknown supplier 'supplier-z' \(choose from supplier-a, supplier-b\)"):
+    with pytest.raises(ParamsError, match=r"unknown supplier 'supplier-z' \(choose from supplier-a, supplier-b, supplier-c\)"):
         load_supplier("supplier-z")
 
 
