@@ -157,15 +157,18 @@ def test_a_bad_name_is_one_line_and_a_non_zero_exit(argv: list[str], says: str, 
     assert len(err) == 1 and says in err[0] and err[0].startswith("tagsim: error:")
 
 
-def test_fewer_operators_keep_alerts_waiting_longer(run_folder: tuple[Path, str], tmp_path: Path) -> None:
-    out, _ = run_folder
+def test_fewer_operators_keep_alerts_waiting_longer(tmp_path: Path) -> None:
+    # Busier than SMALL, so that one operator at a desk has alerts to keep waiting.
+    busier = ["--subjects", "300", "--days", "1", "--workers", "1", "--policy", "reference"]
     with contextlib.redirect_stdout(io.StringIO()):
-        assert main(["run", *SMALL, "--operators", "2", "--out", str(tmp_path)]) == 0
-    default, few = (json.loads((folder / "results.json").read_text())["policies"]["reference"]["operations"]["centre"]
-                    for folder in (out, tmp_path))
+        assert main(["run", *busier, "--out", str(tmp_path / "default")]) == 0
+        assert main(["run", *busier, "--operators", "2", "--out", str(tmp_path / "few")]) == 0
+    default, few = (json.loads((tmp_path / name / "results.json").read_text())["policies"]["reference"]["operations"]["centre"]
+                    for name in ("default", "few"))
     assert few["operators"]["rostered"] == [2, 2] and few["operators"]["at_desk"] == [1, 1]
     assert few["occupancy"] > default["occupancy"]
     assert few["littles_law"]["mean_wait_s"] > default["littles_law"]["mean_wait_s"]  # items wait longer in the queue
+    assert few["classes"]["breach"]["time_to_action_p95_s"] > default["classes"]["breach"]["time_to_action_p95_s"]
     assert default["alerts"] == few["alerts"]  # the same alerts: only the centre changed
 
 
