@@ -30,6 +30,7 @@ from sim.seeds import ParamsError
 
 if TYPE_CHECKING:
     from sim.detector.alerts import AlertUpdate
+    from sim.pipeline.pool import Pool
     from sim.operations.centre.params import CentreParams
     from sim.operations.field.params import FieldParams
     from sim.detector.policy import Policy
@@ -201,9 +202,8 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         centre, field = _service_of(args)
         out = args.out or Path("out") / scenario.name
         _writable_folder(out)
-        with _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre,
-                             field=field)
+        with _pool_of(args) as pool, _progress(scenario) as progress:
+            result = run_all(scenario, supplier, policies, rules, progress=progress, centre=centre, field=field, pool=pool)
         started = time.perf_counter()
         written = write_outputs(result, out)
         outputs_s = time.perf_counter() - started
@@ -255,9 +255,8 @@ def add_staff(commands: argparse._SubParsersAction) -> None:
         centre, field = _service_of(args)
         if args.json is not None:
             _writable_folder(args.json.parent)
-        with _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, workers=args.workers, progress=progress, centre=centre,
-                             field=field)
+        with _pool_of(args) as pool, _progress(scenario) as progress:
+            result = run_all(scenario, supplier, policies, rules, progress=progress, centre=centre, field=field, pool=pool)
         caseload = caseload_of(result.world)
         answers = {name: staff_service(p.arrivals, centre, field, caseload, args.target / 100)
                    for name, p in result.policies.items()}
@@ -336,7 +335,7 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
         policies = _policies(args.policies)
         centre, field = _service_of(args)
         staff_share = args.target / 100 if args.staff else None
-        settings = Settings(load_scoring_rules(), centre, field, args.workers, staff_share, not args.independent)
+        rules = load_scoring_rules()
         service = {"operators": list(centre.rota.staff), "field_officers": list(field.rota.staff),
                    "staff_target": staff_share}
         out = args.out or Path("out") / f"compare-{scenario.name}"
@@ -351,8 +350,9 @@ def add_compare(commands: argparse._SubParsersAction) -> None:
             write_comparison(result, out)
             return result
 
-        with tqdm(total=len(suppliers) * (replications or args.most), desc="compare", unit=" runs",
-                  disable=not sys.stderr.isatty()) as bar:
+        with _pool_of(args) as pool, tqdm(total=len(suppliers) * (replications or args.most), desc="compare",
+                                          unit=" runs", disable=not sys.stderr.isatty()) as bar:
+            settings = Settings(rules, centre, field, args.workers, staff_share, not args.independent, pool)
             def on_run(k: int, supplier: str) -> None:
                 bar.set_postfix_str(f"replication {k + 1}, {supplier}")
                 bar.update(1)
@@ -414,6 +414,24 @@ def _add_policies_argument(parser: argparse.ArgumentParser) -> None:
 def _add_workers_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1,
                         help="processes simulating the world (default: one a core)")
+    cluster = parser.add_mutually_exclusive_group()
+    cluster.add_argument("--scheduler", metavar="ADDRESS",
+                         help="send the work to the Dask scheduler at ADDRESS (or set TAGSIM_SCHEDULER); needs "
+                         "pip install 'tagsim[dask]'")
+    cluster.add_argument("--cluster", metavar="local:N",
+                         help="start a Dask LocalCluster of N worker processes here and run on it")
+
+
+@contextmanager
+def _pool_of(args: argparse.Namespace) -> Iterator[Pool]:
+    """The pool the arguments ask for: a Dask cluster, or tagsim's local pool of --workers."""
+    from sim.pipeline.pool import pool_for
+
+    pool = pool_for(args.workers, args.scheduler, args.cluster)
+    try:
+        yield pool
+    finally:
+        pool.close()
 
 
 def _scenario_of(args: argparse.Namespace) -> tuple[Scenario, Supplier]:

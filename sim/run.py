@@ -37,6 +37,7 @@ from sim.operations.export import write_service_csvs
 from sim.operations.service import Caseload, ServiceRun, check_visits, run_service, service_measures
 from sim.operations.staffing import ServiceStaffing
 from sim.pipeline.detect import detect
+from sim.pipeline.pool import LocalPool, Pool
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules, Scorecard, score
@@ -86,19 +87,22 @@ class Progress:
 @without_cycle_collection()
 def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: ScoringRules, workers: int = 1,
         progress: Progress | None = None, centre: CentreParams | None = None,
-        field: FieldParams | None = None) -> RunResult:
+        field: FieldParams | None = None, pool: Pool | None = None) -> RunResult:
     """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each,
     and put each policy's alerts to the monitoring centre and its visits to the field force
-    (``centre`` and ``field``, default the shipped ``seeds/operations/``). (Millions of records
-    and alerts and no cycles among them: the cycle collector is paused.)"""
+    (``centre`` and ``field``, default the shipped ``seeds/operations/``). The world's blocks and
+    the policies' detection run on ``pool`` (default a local pool of ``workers``); the results do
+    not depend on it. (Millions of records and alerts and no cycles among them: the cycle
+    collector is paused.)"""
     centre = centre or load_centre()
     field = field or load_field()
     check_visits(centre, field)
+    pool = pool or LocalPool(workers)
     started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     t0 = time.perf_counter()
-    world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, workers=workers)
+    world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, pool=pool)
     t_world = time.perf_counter()
-    detected = detect(world, spans, policies, progress.detected if progress else None, workers=workers)
+    detected = detect(world, spans, policies, progress.detected if progress else None, pool=pool)
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
     cards = {name: score(d.alerts, world.truth, world.end, subject_days, rules) for name, d in detected.items()}
@@ -113,7 +117,7 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     t_operations = time.perf_counter()
     wall = {"world": t_world - t0, "detection": t_detect - t_world, "score": t_score - t_detect,
             "operations": t_operations - t_score, "total": t_operations - t0}
-    return RunResult(scenario, supplier, world, runs, workers, started_utc, wall, field)
+    return RunResult(scenario, supplier, world, runs, pool.workers, started_utc, wall, field)
 
 
 def policy_arrivals(alerts: list[Alert], card: Scorecard) -> CentreArrivals:

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.compare.metrics import METRICS, STAFF_METRICS
+from sim.compare.metrics import METRICS, STAFF_METRICS, Metric
 from sim.compare.observations import Observations
 from sim.compare.stats import FEWEST_PAIRS
 from sim.compare.summary import precise
@@ -26,6 +26,7 @@ from sim.detector.policy import Policy
 from sim.operations.centre.params import CentreParams
 from sim.operations.field.params import FieldParams
 from sim.operations.staffing import staff_service
+from sim.pipeline.pool import LocalPool, Pool
 from sim.run import caseload_of, results, run
 from sim.scenario import Scenario, Supplier
 from sim.score import ScoringRules
@@ -45,9 +46,24 @@ class Settings:
     rules: ScoringRules
     centre: CentreParams
     field: FieldParams
-    workers: int = 1
+    workers: int = 1  # the local pool's, when no pool is given
     staff_share: float | None = None  # also search the staff each supplier needs, at this service level
     common: bool = True  # every supplier on each replication's seed; False: each on seeds of its own
+    pool: Pool | None = None  # a cluster runs whole runs as its units, many at once
+
+
+@dataclass(frozen=True)
+class RunJob:
+    """One supplier's run in one replication: a unit of work, whatever runs it."""
+
+    scenario: Scenario
+    supplier: Supplier
+    policies: tuple[Policy, ...]
+    metrics: tuple[Metric, ...]
+    rules: ScoringRules
+    centre: CentreParams
+    field: FieldParams
+    staff_share: float | None
 
 
 def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequence[Policy], settings: Settings,
@@ -56,7 +72,9 @@ def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequenc
             on_replication: Callable[[Observations], None] | None = None) -> tuple[Observations, bool | None]:
     """Run the comparison; returns the observations and whether the precision asked for was met
     (None for a fixed number of replications). ``on_run(replication, supplier)`` is told of each
-    run as it ends, ``on_replication`` of the observations after each replication."""
+    run as it ends, ``on_replication`` of the observations after each replication. On a cluster
+    (``settings.pool``) every run is a unit, a replication's runs at once, and with a fixed
+    number of replications all of them at once."""
     if len({s.name for s in suppliers}) != len(suppliers) or len(suppliers) < 2:
         raise ValueError("a comparison needs two or more suppliers, each named once")
     if (replications is None) == (precision is None):
@@ -65,8 +83,11 @@ def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequenc
         raise ValueError(f"a precision is judged on {FEWEST_PAIRS} replications or more: the most must be at least that")
     metrics = METRICS + (STAFF_METRICS if settings.staff_share is not None else ())
     observed = Observations(scenario, list(suppliers), [p.name for p in policies], metrics)
-    for k in range(replications if replications is not None else most):
-        _replicate(observed, k, policies, settings, on_run)
+    plan = replications if replications is not None else most
+    distributed = settings.pool is not None and settings.pool.distributed
+    batch = plan if distributed and precision is None else 1
+    for first in range(0, plan, batch):
+        _replicate(observed, range(first, min(plan, first + batch)), tuple(policies), settings, on_run)
         if on_replication is not None:
             on_replication(observed)
         if precision is not None and precise(observed, precision):
@@ -74,30 +95,44 @@ def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequenc
     return observed, None if precision is None else False
 
 
-def _replicate(observed: Observations, k: int, policies: Sequence[Policy], settings: Settings,
+def _replicate(observed: Observations, ks: range, policies: tuple[Policy, ...], settings: Settings,
                on_run: Callable[[int, str], None] | None) -> None:
+    """Replications ``ks``: every supplier's run in each, recorded in order."""
     started = time.perf_counter()
-    seeds = []
-    for i, supplier in enumerate(observed.suppliers):
-        seed = replication_seed(observed.scenario.seed, k, None if settings.common else i)
-        seeds.append(seed)
-        result = run(observed.scenario.with_changes(seed=seed), supplier, list(policies), settings.rules,
-                     workers=settings.workers, centre=settings.centre, field=settings.field)
-        out: dict[str, Any] = results(result)
-        if settings.staff_share is not None:
-            caseload = caseload_of(result.world)
-            out["staff"] = {name: _staff(p.arrivals, settings, caseload) for name, p in result.policies.items()}
-        for policy in observed.policies:
-            for metric in observed.metrics:
-                observed.add(supplier.name, policy, metric.name, metric.read(out, policy))
-        if on_run is not None:
-            on_run(k, supplier.name)
-    observed.seeds.append(seeds)
-    observed.wall_s.append(time.perf_counter() - started)
+    seeds = {k: [replication_seed(observed.scenario.seed, k, None if settings.common else i)
+                 for i in range(len(observed.suppliers))] for k in ks}
+    jobs = [RunJob(observed.scenario.with_changes(seed=seeds[k][i]), supplier, policies, observed.metrics, settings.rules,
+                   settings.centre, settings.field, settings.staff_share)
+            for k in ks for i, supplier in enumerate(observed.suppliers)]
+    pool = settings.pool or LocalPool(settings.workers)
+    if pool.distributed:  # whole runs are the units, each on one worker
+        outcomes = iter(pool.start(one_run, jobs).results())
+    else:  # one run after another, each spreading its blocks over the pool
+        outcomes = (one_run(job, pool) for job in jobs)
+    for k in ks:
+        for supplier in observed.suppliers:
+            for (policy, metric), value in next(outcomes).items():
+                observed.add(supplier.name, policy, metric, value)
+            if on_run is not None:
+                on_run(k, supplier.name)
+        observed.seeds.append(seeds[k])
+    # Replications run at once on a cluster share their batch's time.
+    observed.wall_s += [(time.perf_counter() - started) / len(ks)] * len(ks)
 
 
-def _staff(arrivals: Any, settings: Settings, caseload: Any) -> dict[str, int | None]:
-    assert settings.staff_share is not None
-    answer = staff_service(arrivals, settings.centre, settings.field, caseload, settings.staff_share)
+def one_run(job: RunJob, pool: Pool | None = None) -> dict[tuple[str, str], float | None]:
+    """One supplier's run: every metric's value for each policy (a unit of work: what travels
+    back is these numbers, not the run)."""
+    result = run(job.scenario, job.supplier, list(job.policies), job.rules, centre=job.centre, field=job.field, pool=pool)
+    out: dict[str, Any] = results(result)
+    if job.staff_share is not None:
+        caseload = caseload_of(result.world)
+        out["staff"] = {name: _staff(p.arrivals, job, caseload) for name, p in result.policies.items()}
+    return {(policy.name, metric.name): metric.read(out, policy.name) for policy in job.policies for metric in job.metrics}
+
+
+def _staff(arrivals: Any, job: RunJob, caseload: Any) -> dict[str, int | None]:
+    assert job.staff_share is not None
+    answer = staff_service(arrivals, job.centre, job.field, caseload, job.staff_share)
     return {"operators": sum(answer.operators.staff) if answer.operators.staff else None,
             "field_officers": sum(answer.officers.staff) if answer.officers.staff else None}

@@ -12,7 +12,6 @@ arrives after the end is not taken in.
 
 from __future__ import annotations
 
-import multiprocessing
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from sim.detector.batch import feed_batch
 from sim.detector.engine import Detector
 from sim.detector.policy import Policy
 from sim.detector.state import DetectorStats
+from sim.pipeline.pool import LocalPool, Pool
 from sim.pipeline.span import TelemetrySpan
 from sim.pipeline.spill import SpanFiles, SpanStream
 from sim.pipeline.world_stream import WorldSummary
@@ -41,23 +41,24 @@ class Detected:
 
 
 def detect(world: WorldSummary, spans: Iterable[TelemetrySpan], policies: Sequence[Policy],
-           progress: Callable[[float, float], None] | None = None, workers: int = 1) -> dict[str, Detected]:
+           progress: Callable[[float, float], None] | None = None, workers: int = 1,
+           pool: Pool | None = None) -> dict[str, Detected]:
     """Each policy's detector once it has taken in every span up to the world's end, by policy
-    name in the order given. ``workers`` processes share the policies when ``spans`` is a
-    ``SpanStream`` (anything else is read once, here); ``progress`` is told (simulated seconds
-    taken in, in all) by the main process's group."""
-    groups = _groups(policies, workers if isinstance(spans, SpanStream) else 1)
+    name in the order given. The policies are shared out over ``pool``'s workers (default a
+    local pool of ``workers``) when ``spans`` is a ``SpanStream`` (anything else is read once,
+    here); ``progress`` is told (simulated seconds taken in, in all) by this process's group."""
+    pool = pool or LocalPool(workers)
+    groups = _groups(policies, pool.workers if isinstance(spans, SpanStream) else 1)
     if len(groups) == 1:
         done = _detect_group(world.cases, world.end, spans, groups[0], progress)
     else:
         assert isinstance(spans, SpanStream)
         jobs = [(world.cases, world.end, spans.files, group) for group in groups[1:]]
         try:
-            with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
-                others = pool.map_async(_detect_from_files, jobs)
-                done = _detect_group(world.cases, world.end, spans.files.read(), groups[0], progress)
-                for result in others.get():
-                    done.update(result)
+            others = pool.start(_detect_from_files, jobs)
+            done = _detect_group(world.cases, world.end, spans.files.read(), groups[0], progress)
+            for result in others.results():
+                done.update(result)
         finally:
             spans.close()
     return {p.name: done[p.name] for p in policies}

@@ -11,6 +11,7 @@ subjects were split.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,13 +24,15 @@ from sim.detector.cases import Case
 from sim.detector.telemetry import Telemetry, from_batch
 from sim.pipeline.arrivals import wire_digest
 from sim.pipeline.block import BlockJob, block_jobs, run_block
-from sim.pipeline.pool import map_in_order
+from sim.pipeline.pool import LocalPool, Pool
 from sim.pipeline.span import span_length
 from sim.pipeline.spill import SpanStream, SpilledBlock, spill
 from sim.scenario import Scenario, Supplier, load_supplier
 from sim.world.draws import DAY_S
 from sim.world.fleet import WorldStats
 from sim.world.population import Subject, case_of
+
+SPILL_DIR_ENV = "TAGSIM_SPILL_DIR"
 
 
 @dataclass
@@ -54,17 +57,20 @@ class WorldRun(WorldSummary):
 
 
 def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
-                    workers: int = 1) -> tuple[WorldSummary, SpanStream]:
+                    workers: int = 1, pool: Pool | None = None) -> tuple[WorldSummary, SpanStream]:
     """Run ``scenario`` at fleet fidelity for a consumer that takes its telemetry a span of
-    receive time at a time. ``progress`` is told the share of blocks done; memory holds one
-    block per worker and one span."""
+    receive time at a time, its blocks on ``pool`` (default a local pool of ``workers``).
+    ``progress`` is told the share of blocks done; memory holds one block per worker and one
+    span. The spill folder is made in ``TAGSIM_SPILL_DIR`` if set (a folder every worker of a
+    cluster sees at the same path), else the system's temporary folder."""
     supplier = supplier or load_supplier(scenario.supplier)
-    folder = tempfile.TemporaryDirectory(prefix="tagsim-world-")
+    pool = pool or LocalPool(workers)
+    folder = tempfile.TemporaryDirectory(prefix="tagsim-world-", dir=os.environ.get(SPILL_DIR_ENV) or None)
     span_s = span_length(scenario.subjects)
     jobs = [(job, folder.name, span_s) for job in block_jobs(scenario, supplier)]
     blocks: list[SpilledBlock] = []
     try:
-        for block in map_in_order(_run_and_spill, jobs, workers):
+        for block in pool.map_in_order(_run_and_spill, jobs):
             blocks.append(block)
             if progress is not None:
                 progress(len(blocks) / len(jobs))
@@ -82,10 +88,10 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
 
 
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
-             workers: int = 1) -> WorldRun:
+             workers: int = 1, pool: Pool | None = None) -> WorldRun:
     """``simulate_stream`` with every span's records taken in, in receive order, as ``Telemetry``
     (the blocks still pass through the temporary spill folder on the way)."""
-    summary, spans = simulate_stream(scenario, supplier, progress, workers)
+    summary, spans = simulate_stream(scenario, supplier, progress, workers, pool)
     records = [record for span in spans for record in from_batch(span.events, span.fixes)]
     return WorldRun(**vars(summary), records=records)
 
