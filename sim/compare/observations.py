@@ -21,6 +21,7 @@ class Observations:
     seeds: list[list[int]] = field(default_factory=list)  # per replication, each supplier's seed
     values: dict[tuple[str, str, str], list[float | None]] = field(default_factory=dict)
     wall_s: list[float] = field(default_factory=list)  # each replication's, every supplier's run in it
+    recorded_at: list[float] = field(default_factory=list)  # when each replication was recorded (perf_counter)
 
     def add(self, supplier: str, policy: str, metric: str, value: float | None) -> None:
         self.values.setdefault((supplier, policy, metric), []).append(value)

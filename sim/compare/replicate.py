@@ -12,7 +12,7 @@ interval within the target, or ``most`` replications have run.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +85,15 @@ def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequenc
     observed = Observations(scenario, list(suppliers), [p.name for p in policies], metrics)
     plan = replications if replications is not None else most
     distributed = settings.pool is not None and settings.pool.distributed
-    batch = plan if distributed and precision is None else 1
-    for first in range(0, plan, batch):
-        _replicate(observed, range(first, min(plan, first + batch)), tuple(policies), settings, on_run)
+    # On a cluster a fixed plan's runs all start at once; they are still taken in replication
+    # by replication, so progress and what is written after each come as they would.
+    ahead = plan if distributed and precision is None else 1
+    started: dict[int, Any] = {}
+    for k in range(plan):
+        for later in range(k, min(plan, k + ahead)):
+            if later not in started:
+                started[later] = _start(observed, later, tuple(policies), settings)
+        _record(observed, k, started.pop(k), on_run)
         if on_replication is not None:
             on_replication(observed)
         if precision is not None and precise(observed, precision):
@@ -95,29 +101,52 @@ def compare(scenario: Scenario, suppliers: Sequence[Supplier], policies: Sequenc
     return observed, None if precision is None else False
 
 
-def _replicate(observed: Observations, ks: range, policies: tuple[Policy, ...], settings: Settings,
-               on_run: Callable[[int, str], None] | None) -> None:
-    """Replications ``ks``: every supplier's run in each, recorded in order."""
-    started = time.perf_counter()
-    seeds = {k: [replication_seed(observed.scenario.seed, k, None if settings.common else i)
-                 for i in range(len(observed.suppliers))] for k in ks}
-    jobs = [RunJob(observed.scenario.with_changes(seed=seeds[k][i]), supplier, policies, observed.metrics, settings.rules,
+@dataclass
+class _Started:
+    """A replication under way: its seeds, and its runs' outcomes to come, one a supplier."""
+
+    seeds: list[int]
+    outcomes: Iterator[dict[tuple[str, str], float | None]]
+    since: float
+
+
+def _start(observed: Observations, k: int, policies: tuple[Policy, ...], settings: Settings) -> _Started:
+    seeds = [replication_seed(observed.scenario.seed, k, None if settings.common else i)
+             for i in range(len(observed.suppliers))]
+    jobs = [RunJob(observed.scenario.with_changes(seed=seed), supplier, policies, observed.metrics, settings.rules,
                    settings.centre, settings.field, settings.staff_share)
-            for k in ks for i, supplier in enumerate(observed.suppliers)]
+            for seed, supplier in zip(seeds, observed.suppliers, strict=True)]
     pool = settings.pool or LocalPool(settings.workers)
     if pool.distributed:  # whole runs are the units, each on one worker
-        outcomes = iter(pool.start(one_run, jobs).results())
-    else:  # one run after another, each spreading its blocks over the pool
+        pending = pool.start(one_run, jobs)
+        outcomes: Iterator[dict[tuple[str, str], float | None]] = iter(_Deferred(pending))
+    else:  # one run after another when taken, each spreading its blocks over the pool
         outcomes = (one_run(job, pool) for job in jobs)
-    for k in ks:
-        for supplier in observed.suppliers:
-            for (policy, metric), value in next(outcomes).items():
-                observed.add(supplier.name, policy, metric, value)
-            if on_run is not None:
-                on_run(k, supplier.name)
-        observed.seeds.append(seeds[k])
-    # Replications run at once on a cluster share their batch's time.
-    observed.wall_s += [(time.perf_counter() - started) / len(ks)] * len(ks)
+    return _Started(seeds, outcomes, time.perf_counter())
+
+
+class _Deferred:
+    """A cluster's runs, collected when first asked for."""
+
+    def __init__(self, pending: Any) -> None:
+        self.pending = pending
+
+    def __iter__(self) -> Iterator[dict[tuple[str, str], float | None]]:
+        yield from self.pending.results()
+
+
+def _record(observed: Observations, k: int, started: _Started, on_run: Callable[[int, str], None] | None) -> None:
+    """Replication ``k``'s runs, every supplier's in order, and its wall time: since it started,
+    or since the one before it was recorded, whichever is later (runs started together)."""
+    begun = max([started.since, *observed.recorded_at[-1:]])
+    for supplier, outcome in zip(observed.suppliers, started.outcomes, strict=True):
+        for (policy, metric), value in outcome.items():
+            observed.add(supplier.name, policy, metric, value)
+        if on_run is not None:
+            on_run(k, supplier.name)
+    observed.seeds.append(started.seeds)
+    observed.recorded_at.append(time.perf_counter())
+    observed.wall_s.append(observed.recorded_at[-1] - begun)
 
 
 def one_run(job: RunJob, pool: Pool | None = None) -> dict[tuple[str, str], float | None]:

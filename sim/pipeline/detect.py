@@ -54,11 +54,14 @@ def detect(world: WorldSummary, spans: Iterable[TelemetrySpan], policies: Sequen
     else:
         assert isinstance(spans, SpanStream)
         jobs = [(world.cases, world.end, spans.files, group) for group in groups[1:]]
+        others = pool.start(_detect_from_files, jobs)
         try:
-            others = pool.start(_detect_from_files, jobs)
             done = _detect_group(world.cases, world.end, spans.files.read(), groups[0], progress)
             for result in others.results():
                 done.update(result)
+        except BaseException:
+            others.cancel()  # the other groups' work is for nothing now
+            raise
         finally:
             spans.close()
     return {p.name: done[p.name] for p in policies}

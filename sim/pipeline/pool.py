@@ -6,6 +6,7 @@ and gives the same results, bit for bit: every unit is a pure function of its jo
 
 from __future__ import annotations
 
+import importlib.util
 import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +22,9 @@ SCHEDULER_ENV = "TAGSIM_SCHEDULER"
 class Pending(Protocol[Result]):
     def results(self) -> list[Result]:
         """Every unit's result, in the jobs' order, once all are done."""
+
+    def cancel(self) -> None:
+        """Stop every unit not yet done (after a failure elsewhere); a no-op once collected."""
 
 
 class Pool(Protocol):
@@ -67,20 +71,29 @@ class _LocalPending:
     def results(self) -> list:
         try:
             return self._async.get()
+        except BaseException:
+            self.cancel()
+            raise
         finally:
             self._pool.close()
             self._pool.join()
 
+    def cancel(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
 
 def pool_for(workers: int, scheduler: str | None = None, cluster: str | None = None) -> Pool:
-    """The local pool of ``workers`` processes, unless a Dask scheduler's address (or the
-    ``TAGSIM_SCHEDULER`` environment variable) or ``local:N`` (a local Dask cluster of N worker
-    processes) is given: one clear error if Dask is not installed."""
-    scheduler = scheduler or os.environ.get(SCHEDULER_ENV) or None
+    """The local pool of ``workers`` processes, unless ``cluster`` (``local:N``, a local Dask
+    cluster of N worker processes) or a Dask scheduler's address is given, the option first,
+    else the ``TAGSIM_SCHEDULER`` environment variable (blank: unset). One clear error if Dask
+    is not installed."""
+    if cluster is None and scheduler is None:
+        scheduler = (os.environ.get(SCHEDULER_ENV) or "").strip() or None
     if scheduler is None and cluster is None:
         return LocalPool(workers)
-    try:
-        from sim.pipeline.dask_pool import DaskPool
-    except ImportError:
-        raise CliError("a Dask cluster needs the dask extra: pip install 'tagsim[dask]'") from None
-    return DaskPool.connect(scheduler) if scheduler is not None else DaskPool.local(cluster or "")
+    if importlib.util.find_spec("distributed") is None:
+        raise CliError("a Dask cluster needs the dask extra: pip install 'tagsim[dask]'")
+    from sim.pipeline.dask_pool import DaskPool
+
+    return DaskPool.local(cluster) if cluster is not None else DaskPool.connect(scheduler or "")

@@ -51,10 +51,12 @@ def spill(block: Block, folder: Path, span_s: float) -> SpilledBlock:
 
 @dataclass(frozen=True)
 class SpanFiles:
-    """Where the blocks' records were set aside: enough for any process to read the spans back."""
+    """Where the blocks' records were set aside, and which spans each block filled: enough for
+    any process to read the spans back. A file a block wrote that a reader cannot find (a
+    shared filesystem not yet showing it) is an error, never an empty span."""
 
     folder: str
-    blocks: int
+    spans_of_block: tuple[frozenset[int], ...]
     spans: int
     span_s: float
 
@@ -63,8 +65,8 @@ class SpanFiles:
         folder = Path(self.folder)
         for span in range(self.spans):
             events, fixes = [], []
-            for n in range(self.blocks):
-                if (folder / f"{n}-{span}-events.npy").exists():
+            for n, filled in enumerate(self.spans_of_block):
+                if span in filled:
                     events.append((np.load(folder / f"{n}-{span}-events.npy"), n))
                     fixes.append((np.load(folder / f"{n}-{span}-fixes.npy"), n))
             yield TelemetrySpan(span, span * self.span_s, (span + 1) * self.span_s, *in_receive_order(events, fixes))
@@ -74,8 +76,9 @@ class SpanStream:
     """The spans, read back once in order by iterating (the folder is removed at the end, or when
     the iteration is dropped); a consumer in other processes reads ``files`` and calls ``close``."""
 
-    def __init__(self, spilled: tempfile.TemporaryDirectory, blocks: int, spans: int, span_s: float) -> None:
-        self.files = SpanFiles(spilled.name, blocks, spans, span_s)
+    def __init__(self, spilled: tempfile.TemporaryDirectory, spans_of_block: tuple[frozenset[int], ...], spans: int,
+                 span_s: float) -> None:
+        self.files = SpanFiles(spilled.name, spans_of_block, spans, span_s)
         self._spilled = spilled
 
     def __iter__(self) -> Iterator[TelemetrySpan]:

@@ -84,7 +84,7 @@ def simulate_stream(scenario: Scenario, supplier: Supplier | None = None, progre
         np.concatenate([b.truth for b in blocks]),
         _sum_stats(blocks), _sum_centre(blocks), wire_digest({d: h for b in blocks for d, h in b.digests.items()}),
         scenario.days * DAY_S, 1 + max((span for b in blocks for span in b.spans), default=0))
-    return summary, SpanStream(folder, len(blocks), summary.spans, span_s)
+    return summary, SpanStream(folder, tuple(frozenset(b.spans) for b in blocks), summary.spans, span_s)
 
 
 def simulate(scenario: Scenario, supplier: Supplier | None = None, progress: Callable[[float], None] | None = None,
