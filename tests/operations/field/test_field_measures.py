@@ -57,3 +57,18 @@ def test_a_run_too_short_to_tell_growth_from_the_days_rhythm_says_so_and_no_jobs
     assert short["overloaded"] is None and short["backlog"]["growth_per_day"] is None
     idle = field_measures(simulate_field(jobs_at(params, []), params, RADIUS, 7 * DAY, np.random.default_rng(1)), params, 10)
     assert idle["overloaded"] is False and idle["jobs"] == 0 and idle["fitting"]["within_window_share"] is None
+
+
+def test_a_door_not_answered_counts_against_the_installation_not_against_the_force() -> None:
+    # A fitting reached at 2 h finds nobody in; the retry gets in at 74 h, past the 72-hour
+    # window. The force was at the door in time (its deadline holds); the installation was late.
+    params = small_field()
+    jobs = jobs_at(params, [(0.0, "fitting", 0.0, 0.0)])
+    run = FieldRun(jobs, attempts=np.array([2]), first_on_site=np.array([2 * HOUR]), on_site=np.array([74 * HOUR]),
+                   done=np.array([75 * HOUR]), backlog_times=np.array([0.0]), backlog_steps=np.array([0]),
+                   fitting_steps=np.array([0]), travel_s=0.0, site_s=0.0, work_s=DAY, officers_by_area=((1,),),
+                   horizon=10 * DAY)
+    measures = field_measures(run, params, 100)
+    assert measures["by_job"]["fitting"]["within_deadline_share"] == 1.0
+    assert measures["by_job"]["fitting"]["time_to_site_median_s"] == 2 * HOUR
+    assert measures["fitting"]["within_window_share"] == 0.0 and measures["fitting"]["further_attempts_within_window_share"] == 0.0
