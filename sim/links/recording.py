@@ -21,7 +21,7 @@ UTF-8, one object a line, each line ended by ``\\n``:
 The recorder flushes each line as it is written, so a session cut short
 leaves every line before the cut intact. A replay uses each good line up to
 the first bad one and raises a ``LinkError`` naming the file and that line
-when the host reads past them.
+when the host reads past them (its line and the byte it starts at).
 
 On replay, an rx chunk recorded after the host had written N bytes is
 released only once the host has written N bytes again: a device's answer
@@ -193,12 +193,14 @@ class ReplayLink(ClosesOnExit):
         if header.get("version") != VERSION:
             raise LinkError(f"{path} line 1: recording version {header.get('version')!r}, this reads {VERSION}")
         last_t = 0.0
+        offset = len(lines[0].encode()) + 1  # where each line starts in the file (lines end in \n)
         for number, line in enumerate(lines[1:], start=2):
             try:
                 t, direction, data = _parse_record(_parse_line(line), last_t)
             except ValueError as exc:
-                self.error = LinkError(f"{path} line {number}: {exc}")
+                self.error = LinkError(f"{path} line {number} (byte {offset}): {exc}")
                 break
+            offset += len(line.encode()) + 1
             last_t = t
             if direction == "tx":
                 self._tx += data

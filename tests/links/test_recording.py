@@ -1,4 +1,4 @@
-"""Recording a session and replaying it: same bytes, tx checked, broken files reported by line."""
+"""Recording a session and replaying it: same bytes, tx checked, broken files reported by line and byte."""
 
 from __future__ import annotations
 
@@ -111,7 +111,8 @@ def test_cut_file_reports_file_and_line_after_replaying_the_lines_before_it(tmp_
     replay.write(CHUNKS[2])
     with pytest.raises(LinkError) as info:
         replay.read(0)
-    assert str(info.value).startswith(f"{path} line 7: ")
+    start = len("\n".join(text.splitlines()[:6])) + 1  # line 7 begins after six lines and their ends
+    assert str(info.value).startswith(f"{path} line 7 (byte {start}): not a whole JSON record")
     assert "\n" not in str(info.value)
 
 
@@ -127,7 +128,7 @@ def test_bad_record_in_the_middle_ends_the_recording_there(tmp_path):
     )
     replay = ReplayLink(path)
     assert replay.read(0) == b"\x01"
-    with pytest.raises(LinkError, match=rf"^{path} line 3: dir 'sideways'"):
+    with pytest.raises(LinkError, match=rf"^{path} line 3 \(byte \d+\): dir 'sideways'"):
         replay.read(0)
 
 
