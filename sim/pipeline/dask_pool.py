@@ -9,12 +9,15 @@ its failure is one ``ClusterError`` and the units still to run are cancelled.
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib.metadata import version
 from typing import Any, TypeVar
 
 from dask.distributed import Client, LocalCluster
+from distributed.comm.addressing import get_address_host_port, parse_address
+from distributed.comm.registry import get_backend
 
 from sim.cli_error import CliError
 
@@ -25,6 +28,18 @@ CONNECT_TIMEOUT_S = 10.0
 
 class ClusterError(CliError):
     """A unit of work failed on the cluster, or the cluster could not be reached or used."""
+
+
+def _probe(address: str) -> None:
+    """Raise ValueError for an address Dask cannot read, OSError for one nobody answers at.
+
+    Before any ``Client``: one that fails to start leaves its event-loop thread behind, and its
+    finaliser later blocks whichever thread collects it for up to twice the timeout.
+    """
+    scheme, _ = parse_address(address)
+    get_backend(scheme)
+    with socket.create_connection(get_address_host_port(address), timeout=CONNECT_TIMEOUT_S):
+        pass
 
 
 class DaskPool:
@@ -42,9 +57,14 @@ class DaskPool:
     @classmethod
     def connect(cls, address: str) -> DaskPool:
         try:
+            _probe(address)
             client = Client(address, timeout=f"{CONNECT_TIMEOUT_S:g}s")
-            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
         except (OSError, TimeoutError, ValueError) as exc:
+            raise ClusterError(f"cannot reach the Dask scheduler at {address!r}, or it has no workers: {exc}") from None
+        try:
+            client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            client.close()
             raise ClusterError(f"cannot reach the Dask scheduler at {address!r}, or it has no workers: {exc}") from None
         return cls(client)
 

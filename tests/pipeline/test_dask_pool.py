@@ -146,8 +146,12 @@ def test_a_cluster_in_a_shape_it_cannot_take_is_one_error(spec: str) -> None:
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "notanaddress", "http://127.0.0.1:9"])
 def test_a_scheduler_that_is_not_there_or_no_address_is_one_error(address: str, capsys: pytest.CaptureFixture[str],
                                                                   tmp_path: Path) -> None:
+    threads_before = threading.active_count()
     with pytest.raises(ClusterError, match="cannot reach the Dask scheduler at"):
         DaskPool.connect(address)
+    # a Client that failed to start would leave its event loop's thread, whose finaliser later
+    # stalls whichever thread collects it (it once stopped the next Client's loop from starting)
+    assert threading.active_count() == threads_before
     assert main(["run", "--subjects", "10", "--days", "1", "--scheduler", address, "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "cannot reach the Dask scheduler" in err[0]
