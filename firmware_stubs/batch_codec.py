@@ -33,7 +33,8 @@ from firmware_stubs.protocol import (
     LAT_E7_MAX,
     LON_E7_MAX,
     MAX_ENCODED_SIZE,
-    VERSION_BYTE,
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
     WIRE_FIX_DTYPE,
     Ack,
     AlcoholReading,
@@ -73,7 +74,8 @@ class FrameBatch:
     fields: dict[MessageType, tuple[np.ndarray, np.ndarray]]  # per type in FIELDS_DTYPES: its chunks' indices, their payloads
     fix_counts: np.ndarray  # int64: the fixes a decoded GPS batch carries, else 0
     fixes: np.ndarray  # WIRE_FIX_DTYPE: every decoded GPS batch's fixes, in chunk order
-    others: dict[int, RawFrame]  # by chunk index: decoded frames decode_raw read (CONFIG, a newer minor version)
+    others: dict[int, RawFrame]  # by chunk index: decoded frames decode_raw read (CONFIG, the rare DEVICE_BOOT and
+    # QUEUE_OVERFLOW, a newer minor version)
 
     def raw_frame(self, index: int) -> RawFrame:
         """A decoded chunk's frame, as ``decode_raw`` gives it."""
@@ -119,8 +121,9 @@ def decode_frames(chunks: list[bytes]) -> FrameBatch:
     head = body_stream[body_starts[:, None] + np.arange(HEADER.size)].view(_HEADER_DTYPE).ravel()
     at = candidates[sound]
     payload_lengths = body_lengths[sound] - HEADER.size - CRC_SIZE
-    # A newer minor version may append fields, which decode_raw skips: it reads those.
-    this_version = head["version"] == VERSION_BYTE
+    # A newer minor version may append fields, which decode_raw skips: it reads those. An older
+    # minor's messages are this one's (a minor version only adds).
+    this_version = (head["version"] >> 4 == PROTOCOL_MAJOR) & (head["version"] & 0x0F <= PROTOCOL_MINOR)
     claimed = np.zeros(len(head), bool)
     fields: dict[MessageType, tuple[np.ndarray, np.ndarray]] = {}
     for mtype, dtype in FIELDS_DTYPES.items():

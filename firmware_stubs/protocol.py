@@ -23,7 +23,7 @@ import numpy as np
 from cobs import cobs
 
 PROTOCOL_MAJOR = 1
-PROTOCOL_MINOR = 0
+PROTOCOL_MINOR = 1
 VERSION_BYTE = PROTOCOL_MAJOR << 4 | PROTOCOL_MINOR
 
 HEADER = struct.Struct("<BBIHQ")
@@ -60,6 +60,8 @@ class MessageType(IntEnum):
     GPS_FIX_BATCH = 0x03
     GPS_STATUS = 0x04
     ALCOHOL_READING = 0x05
+    DEVICE_BOOT = 0x06  # 1.1
+    QUEUE_OVERFLOW = 0x07  # 1.1
     ACK = 0x10
     TIME_SYNC = 0x11
     CONFIG = 0x12
@@ -384,6 +386,57 @@ class AlcoholReading:
 
 
 @dataclass(frozen=True, slots=True)
+class DeviceBoot:
+    """The device has started again (protocol 1.1): the first message it stores after a restart.
+    Its sequence numbers carry on from before the restart, so the centre needs no guess."""
+
+    TYPE: ClassVar[MessageType] = MessageType.DEVICE_BOOT
+    _ST: ClassVar[struct.Struct] = struct.Struct("<I")
+    boots: int  # starts since the device was fitted, the fitting's own start being 1
+
+    def pack(self) -> bytes:
+        _check_range("boots", self.boots, 1, U32_MAX)
+        return self._ST.pack(self.boots)
+
+    @classmethod
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int]:
+        fields = _fixed_unpack(cls._ST, payload, lenient, "device boot")
+        if fields[0] < 1:
+            raise _bad("device boot count 0")
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int]) -> DeviceBoot:
+        return cls(*fields)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueOverflow:
+    """Messages the device's full queue overwrote before the centre acked them (protocol 1.1).
+    It takes the place, and the sequence number, of the newest message overwritten, so the
+    centre's cumulative ack can pass the gap instead of asking for it for ever."""
+
+    TYPE: ClassVar[MessageType] = MessageType.QUEUE_OVERFLOW
+    _ST: ClassVar[struct.Struct] = struct.Struct("<I")
+    lost: int  # messages overwritten, this one's sequence number the newest of them
+
+    def pack(self) -> bytes:
+        _check_range("lost", self.lost, 1, U32_MAX)
+        return self._ST.pack(self.lost)
+
+    @classmethod
+    def unpack_fields(cls, payload: bytes, lenient: bool) -> tuple[int]:
+        fields = _fixed_unpack(cls._ST, payload, lenient, "queue overflow")
+        if fields[0] < 1:
+            raise _bad("queue overflow of 0 messages")
+        return fields
+
+    @classmethod
+    def from_fields(cls, fields: tuple[int]) -> QueueOverflow:
+        return cls(*fields)
+
+
+@dataclass(frozen=True, slots=True)
 class Ack:
     """Cumulative acknowledgement: every sequence number up to ``seq`` arrived."""
 
@@ -562,10 +615,12 @@ class Config:
         return cls(*fields)
 
 
-Message = RfBeacon | BaseUnitEvent | GpsFixBatch | GpsStatus | AlcoholReading | Ack | TimeSync | Config
+Message = (RfBeacon | BaseUnitEvent | GpsFixBatch | GpsStatus | AlcoholReading | DeviceBoot | QueueOverflow | Ack | TimeSync
+           | Config)
 
 MESSAGE_CLASSES: dict[MessageType, type] = {
-    cls.TYPE: cls for cls in (RfBeacon, BaseUnitEvent, GpsFixBatch, GpsStatus, AlcoholReading, Ack, TimeSync, Config)
+    cls.TYPE: cls for cls in (RfBeacon, BaseUnitEvent, GpsFixBatch, GpsStatus, AlcoholReading, DeviceBoot, QueueOverflow, Ack,
+                              TimeSync, Config)
 }
 
 

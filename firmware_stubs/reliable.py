@@ -8,6 +8,12 @@ go at once) and stays open until the queue is empty. Within a session up to
 timeout with no ack, the whole window is sent again (go-back-N) and the
 timeout doubles, up to a cap, so a device retries until it connects without
 flooding a dead link.
+
+A full queue overwrites its oldest message. The centre's ack is cumulative, so
+it could never pass a message that is gone, and the device would send the same
+window for ever: the oldest entry becomes a ``QUEUE_OVERFLOW`` instead, taking
+the sequence number of the newest message overwritten and their count, and
+the centre's ack passes the gap when it arrives (protocol 1.1).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import math
 from collections import deque
 from dataclasses import dataclass
 
-from firmware_stubs.protocol import Frame, Message, encode_frame, seq_diff, seq_next
+from firmware_stubs.protocol import Frame, Message, QueueOverflow, encode_frame, seq_diff, seq_next
 
 
 @dataclass(slots=True)
@@ -24,6 +30,7 @@ class _Entry:
     seq: int
     wire: bytes
     sent_at: float | None = None
+    overwritten: int = 0  # a QUEUE_OVERFLOW's count of messages overwritten; 0 for a message
 
 
 class ReliableUplink:
@@ -44,13 +51,14 @@ class ReliableUplink:
         self.retransmit_timeout_s = retransmit_timeout_s
         self.max_backoff_s = max_backoff_s
         self.next_seq = first_seq
-        self.dropped = 0  # oldest entries overwritten because the queue was full
+        self.dropped = 0  # messages overwritten because the queue was full
         self.retransmissions = 0
         self._queue: deque[_Entry] = deque()
         self._session_open = False
         self._timeout_s = retransmit_timeout_s
 
     def __len__(self) -> int:
+        """Entries queued: up to ``capacity`` messages, and a ``QUEUE_OVERFLOW`` after an overflow."""
         return len(self._queue)
 
     def set_retransmit_timeout(self, seconds: float) -> None:
@@ -66,11 +74,22 @@ class ReliableUplink:
     def enqueue(self, message: Message, event_time_ms: int) -> int:
         seq = self.take_seq()
         wire = encode_frame(Frame(self.device_id, seq, event_time_ms, message))
-        if len(self._queue) >= self.capacity:
-            self._queue.popleft()
-            self.dropped += 1
+        messages = len(self._queue) - (1 if self._queue and self._queue[0].overwritten else 0)
+        if messages >= self.capacity:
+            self._overwrite_oldest(event_time_ms)
         self._queue.append(_Entry(seq, wire))
         return seq
+
+    def _overwrite_oldest(self, event_time_ms: int) -> None:
+        """Overwrite the oldest message, folding it into the ``QUEUE_OVERFLOW`` at the head."""
+        head = self._queue.popleft()
+        lost = head.overwritten
+        if lost:  # an overflow not yet acked: the next message goes into it too
+            head = self._queue.popleft()
+        lost += 1
+        self.dropped += 1
+        marker = Frame(self.device_id, head.seq, event_time_ms, QueueOverflow(lost))
+        self._queue.appendleft(_Entry(head.seq, encode_frame(marker), overwritten=lost))
 
     def open_session(self) -> None:
         """Send what is queued now (upload time, or a violation that cannot wait)."""

@@ -130,7 +130,10 @@ class DeviceSession:
                 self.device_id = arrival.frame.device_id
             if self.auto_ack and arrival.frame.type is not MessageType.ACK:
                 f = arrival.frame
-                self._acks.received(f.device_id, f.seq, f.event_time_ms)
+                if f.type is MessageType.QUEUE_OVERFLOW:
+                    self._acks.overwritten(f.device_id, f.seq)
+                else:
+                    self._acks.received(f.device_id, f.seq, f.event_time_ms)
                 self.send_raw(self._acks.ack(f.device_id, self._now_ms()))
         self.arrivals += new
         return new

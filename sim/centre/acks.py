@@ -13,7 +13,11 @@ device only ever resends within its window (8 frames by default, see
 seeds/devices/defaults.toml [uplink] window) of the newest, and a link may
 duplicate or reorder a few more; a frame more than ``REBOOT_MARGIN`` behind,
 with a sequence number below it and an event time no older than the newest
-frame's, is a restart.
+frame's, is a restart. That guess is protocol 1.0's: it misses a restart
+within ``REBOOT_MARGIN`` frames of the last. A 1.1 device numbers on across a
+restart and says it restarted (``DEVICE_BOOT``), so nothing of it is guessed,
+and its overwritten messages are passed over when it says which
+(``QUEUE_OVERFLOW``, ``overwritten``).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ class _SeqTrack:
     acked_upto: int  # highest seq received with nothing missing before it
     newest: int  # highest seq received, in serial-number order
     newest_event_ms: int  # the event time of that frame
+    restart_event_ms: int = -1  # the event time of the frame that showed the last restart
 
 
 class AckTracker:
@@ -55,17 +60,38 @@ class AckTracker:
             self._tracks[device] = _SeqTrack(seq, seq, event_time_ms)
             return False
         ahead = seq_diff(seq, track.newest)
+        if ahead > REBOOT_MARGIN and event_time_ms < track.restart_event_ms:
+            # Far ahead of the new run, and from before the restart: a late copy of the old
+            # run's (a resend, or a copy the link held back), never the next of this run.
+            return False
         restarted = seq < REBOOT_MARGIN and ahead < -REBOOT_MARGIN and event_time_ms >= track.newest_event_ms
         if restarted:
             # Numbering begins again at 0: nothing is covered until 0 itself arrives,
             # so a later frame of the new run arriving first is a gap, not an ack that
             # would make the device drop frames the centre never had.
             track.acked_upto, track.newest, track.newest_event_ms = _BEFORE_ZERO, seq, event_time_ms
+            track.restart_event_ms = event_time_ms
         elif ahead > 0:
             track.newest, track.newest_event_ms = seq, event_time_ms
         if seq_diff(seq, track.acked_upto) == 1:
             track.acked_upto = seq
         return restarted
+
+    def overwritten(self, device: int, seq: int) -> int:
+        """Take a ``QUEUE_OVERFLOW`` at ``seq`` from ``device``: every message up to it was either
+        received or overwritten in the device's queue, so the ack may pass them. Returns how many
+        the centre never had (0 if tracking starts here: it cannot tell)."""
+        track = self._tracks.get(device)
+        if track is None:
+            self._tracks[device] = _SeqTrack(seq, seq, 0)
+            return 0
+        missed = seq_diff(seq, track.acked_upto)
+        if missed <= 0:
+            return 0
+        track.acked_upto = seq
+        if seq_diff(seq, track.newest) > 0:
+            track.newest = seq
+        return missed
 
     def acked_upto(self, device: int) -> int | None:
         """The highest seq from ``device`` received with nothing missing before it; None before its first."""

@@ -54,7 +54,7 @@ SET_ASIDE_KEEP = 64
 # device's ack (an RF beacon, meant for its base unit; a TIME_SYNC or CONFIG,
 # the centre's own commands echoed) is not for the centre.
 _STORED = frozenset((MessageType.BASE_UNIT_EVENT, MessageType.GPS_FIX_BATCH, MessageType.GPS_STATUS,
-                     MessageType.ALCOHOL_READING))
+                     MessageType.ALCOHOL_READING, MessageType.DEVICE_BOOT, MessageType.QUEUE_OVERFLOW))
 _FOR_CENTRE = _STORED | {MessageType.ACK}
 _FOR_CENTRE_TYPES = np.array(sorted(_FOR_CENTRE), np.uint8)
 
@@ -67,7 +67,8 @@ class ReceiverStats:
     device_acks: int = 0  # devices' answers to the centre's commands
     not_for_centre: int = 0  # RF beacons, and commands (TIME_SYNC, CONFIG) coming back
     unknown_device: int = 0  # frames from a device no case names
-    reboots: int = 0
+    reboots: int = 0  # restarts: announced (protocol 1.1) and seen in the numbering (1.0)
+    overwritten: int = 0  # messages devices' full queues overwrote before the centre had them (1.1)
     rejected: Counter[Rejection] = field(default_factory=Counter)  # summed over every link's decoder
 
     @property
@@ -101,6 +102,7 @@ class Receiver:
         self._decoders: dict[Hashable, StreamDecoder] = {}
         self._acks: dict[Hashable, bytearray] = {}
         self._sequences = AckTracker()
+        self._boots: dict[int, int] = {}  # each device's newest count of starts (DEVICE_BOOT)
         self._subject_of = {device: case.subject for device, (case, _) in cases.device_of.items()}
         self._rejections_counted: dict[Hashable, Counter[Rejection]] = {}  # per link, of its decoder's tally
 
@@ -271,12 +273,26 @@ class Receiver:
         if frame.type is MessageType.ACK:
             self.stats.device_acks += 1  # not sequenced, and nobody acks an ack
             return
-        if self._sequences.received(frame.device_id, frame.seq, frame.event_time_ms):
-            self.stats.reboots += 1
-            records.add(frame.device_id, subject, Kind.DEVICE_REBOOT, frame.event_time_ms, now, 0, 0, 0)
-        records.add_stored(frame, subject, now)
+        if frame.type is MessageType.QUEUE_OVERFLOW:
+            # Not a record: what it tells is that records are gone, which the count keeps.
+            self.stats.overwritten += self._sequences.overwritten(frame.device_id, frame.seq)
+        else:
+            if self._sequences.received(frame.device_id, frame.seq, frame.event_time_ms):
+                self.stats.reboots += 1
+                records.add(frame.device_id, subject, Kind.DEVICE_REBOOT, frame.event_time_ms, now, 0, 0, 0)
+            if frame.type is MessageType.DEVICE_BOOT:
+                self._count_boot(frame.device_id, frame.fields[0])
+            records.add_stored(frame, subject, now)
         if self.acks:
             self._ack(link, frame.device_id, now)
+
+    def _count_boot(self, device: int, boots: int) -> None:
+        """Count the restarts a device's count of starts shows since the last it told; a copy
+        of a ``DEVICE_BOOT`` already taken shows none."""
+        last = self._boots.get(device)
+        if last is None or boots > last:
+            self.stats.reboots += 1 if last is None else boots - last
+            self._boots[device] = boots
 
     def _ack(self, link: Hashable, device: int, now: float) -> None:
         ack = self._sequences.ack(device, max(0, round(now * 1000)))
@@ -315,6 +331,8 @@ class _Records:
             self.rows.append((frame.device_id, subject, f[0], frame.event_time_ms, now, frame.seq, f[2] | f[3] << 8, f[4]))
         elif kind is MessageType.ALCOHOL_READING:
             self.rows.append((frame.device_id, subject, Kind.ALCOHOL_READING, frame.event_time_ms, now, frame.seq, f[2], f[0]))
+        elif kind is MessageType.DEVICE_BOOT:
+            self.rows.append((frame.device_id, subject, Kind.DEVICE_BOOT, frame.event_time_ms, now, frame.seq, 0, f[0]))
         else:
             if len(f[0]):
                 self.fixes.append((len(self.rows), f[0]))

@@ -32,6 +32,7 @@ class Interval:
     low: float
     high: float
     n: int
+    level: float = CONFIDENCE
 
     @property
     def half_width(self) -> float:
@@ -44,9 +45,11 @@ def t_interval(values: np.ndarray, level: float = CONFIDENCE) -> Interval | None
     n = len(values)
     if n < 2:
         return None
+    if np.all(values == values[0]):  # exactly, not within float noise of the mean
+        return Interval(float(values[0]), float(values[0]), float(values[0]), n, level)
     mean = float(values.mean())
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
+    return Interval(mean, mean - half, mean + half, n, level)
 
 
 def unpaired_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
@@ -69,11 +72,24 @@ def bonferroni(comparisons: int, confidence: float = CONFIDENCE) -> float:
     return 1 - (1 - confidence) / max(comparisons, 1)
 
 
+def judgeable(difference: Interval | None) -> bool:
+    """Enough replications to judge ``difference`` by its interval. Below ``FEWEST_PAIRS``, no.
+    Equal non-zero differences (counts on small worlds: one false alert more, three times) give
+    an interval of no width, which claims a certainty the t interval cannot give; they are
+    judged only when that many agreeing signs are themselves significant at the interval's level
+    (the sign test: a chance of 2 x 0.5^n), otherwise the spread is not yet measured."""
+    if difference is None or difference.n < FEWEST_PAIRS:
+        return False
+    if difference.low == difference.high != 0.0:
+        return 2 * 0.5 ** difference.n <= 1 - difference.level
+    return True
+
+
 def verdict(difference: Interval | None, better: str) -> str:
     """A - B judged: "better" when the interval lies wholly on A's better side of zero (``better``
     is "lower" or "higher"), "worse" when wholly on the other, else no significant difference;
-    too few replications below ``FEWEST_PAIRS``."""
-    if difference is None or difference.n < FEWEST_PAIRS:
+    too few replications when it cannot be judged yet (``judgeable``)."""
+    if not judgeable(difference):
         return TOO_FEW
     if difference.low > 0:
         return BETTER if better == "higher" else WORSE
@@ -86,7 +102,7 @@ def precise_enough(difference: Interval | None, a_mean: float, b_mean: float, ta
     """The interval's half-width within ``target`` (a share) of the larger of the two means'
     sizes, on ``FEWEST_PAIRS`` replications or more; a difference between two zeros is as
     precise as it gets."""
-    if difference is None or difference.n < FEWEST_PAIRS:
+    if not judgeable(difference):
         return False
     # Below a billionth a value is float noise about zero (a wait of 1e-12 s), not a scale.
     return difference.half_width <= max(target * max(abs(a_mean), abs(b_mean)), 1e-9)

@@ -42,6 +42,7 @@ from sim.detector.telemetry import Kind, Telemetry
 from sim.detector.timers import Timers
 
 _REBOOT = Kind.DEVICE_REBOOT
+_BOOT = Kind.DEVICE_BOOT
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,8 @@ class Detector:
             # Seen already; or so far back that, as devices resend in order, it is a stale copy.
             self.stats.duplicates += 1
             return None
+        elif kind is _BOOT:
+            device.rebooted_at = event_time
         self.stats.records += 1
         subject = device.subject
         if event_time < subject.newest_event - self._lateness:

@@ -36,8 +36,11 @@ class Kind(IntEnum):
     GPS_STATUS = 21
     # Alcohol tag.
     ALCOHOL_READING = 30
-    # Any device: the receiver saw its sequence numbers start again.
+    # Any device: the receiver saw its sequence numbers start again (protocol 1.0).
     DEVICE_REBOOT = 40
+    # Any device: it said it had started again (protocol 1.1), its numbering carrying on;
+    # the value is its count of starts.
+    DEVICE_BOOT = 41
 
 
 # Flags in base-unit records: the tag's flags in the low byte, the unit's in the high.

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from firmware_stubs.params import GpsTagParams
-from firmware_stubs.protocol import SEQ_MODULUS, encode_frames
+from firmware_stubs.protocol import SEQ_MODULUS, DeviceBoot, encode_frames
 from sim.links.network import Delivery, deliver
 from sim.scenario import ChargingHabit, Scenario, Supplier
 from sim.world import devices as models
@@ -96,8 +96,9 @@ def subject_frames(subject: Subject, scenario: Scenario, supplier: Supplier, str
             blocked = union(blocked, flat)
         else:
             box = _alcohol_box(subject, supplier, streams, home, life, tampers, booted, end)
+        box = _with_boots(box, restarts)
         stats.messages += len(box.messages)
-        frames = _frames(device, box, drift, restarts)
+        frames = _frames(device, box, drift)
         delivery = deliver(frames, np.asarray(box.ready_at), scenario.network, params.uplink_for(KIND_OF_SLOT[slot].value), blocked,
                            streams.subject(s, Use.LINK, slot))
         stats.devices += 1
@@ -175,12 +176,20 @@ def _home_intervals(track: Track, end: float) -> np.ndarray:
     return clip(disjoint(np.column_stack((track.t0[track.home], track.t1[track.home]))), 0.0, end)
 
 
-def _frames(device: int, box: models.Outbox, drift_ppm: float, restarts: np.ndarray) -> list[bytes]:
-    """Sequence numbers in queue order, from 0 again after each reboot; event times on the
-    device's drifting clock."""
-    ready = np.asarray(box.ready_at, dtype=float)
-    run = np.searchsorted(restarts, ready, side="right")  # reboots so far: frames of one run share it
-    seqs = (np.arange(len(ready)) - np.searchsorted(run, run, side="left")) % SEQ_MODULUS
+def _with_boots(box: models.Outbox, restarts: np.ndarray) -> models.Outbox:
+    """The device's messages with the ``DEVICE_BOOT`` it stores first on each restart (its
+    fitting was start 1, before the run)."""
+    if not len(restarts):
+        return box
+    for count, t in enumerate(restarts.tolist(), start=2):
+        box.put(t, t, DeviceBoot(count))
+    return box.in_queue_order()
+
+
+def _frames(device: int, box: models.Outbox, drift_ppm: float) -> list[bytes]:
+    """Sequence numbers in queue order, carrying on across reboots (protocol 1.1); event times
+    on the device's drifting clock."""
+    seqs = np.arange(len(box.ready_at)) % SEQ_MODULUS
     ms = np.maximum(0, np.round(np.asarray(box.event_time, dtype=float) * (1 + drift_ppm * 1e-6) * 1000)).astype(np.uint64)
     return encode_frames(device, seqs, ms, box.messages)
 

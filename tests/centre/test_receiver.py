@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from firmware_stubs.kinds import build_standalone
+from firmware_stubs.reliable import ReliableUplink
 from firmware_stubs.protocol import (
     Ack,
     AlcoholFlags,
@@ -18,11 +19,13 @@ from firmware_stubs.protocol import (
     BaseEventCode,
     BaseUnitEvent,
     Config,
+    DeviceBoot,
     Frame,
     GpsFixBatch,
     GpsFlags,
     GpsStatus,
     Message,
+    QueueOverflow,
     Rejection,
     RfBeacon,
     StreamDecoder,
@@ -329,6 +332,70 @@ def test_a_restart_whose_seq_0_is_overtaken_acks_nothing_until_0_arrives() -> No
     assert receiver.stats.reboots == 1
 
 
+def test_a_late_copy_from_before_a_restart_seen_is_not_another_restart() -> None:
+    receiver = Receiver(CASES)
+    newest_ms = run_up(receiver, 200)
+    restart = receiver.receive("a", wire(0, t_ms=newest_ms + 5000), 300.0)
+    late = receiver.receive("a", wire(163), 301.0)  # the old run's, stamped before the restart
+    after = receiver.receive("a", wire(1, t_ms=newest_ms + 6000), 302.0)
+    assert [r.kind for r in restart + late + after] == [Kind.DEVICE_REBOOT] + [Kind.STATUS_CHECK] * 3
+    assert receiver.stats.reboots == 1 and [a for _, a in acks(receiver)] == [0, 0, 1]
+
+
+# --- protocol 1.1: restarts said, overflows passed ----------------------------------------------
+
+
+def test_a_device_boot_is_a_record_and_counts_the_restarts_its_count_shows() -> None:
+    receiver = Receiver(CASES)
+    newest_ms = run_up(receiver, 100)
+    records = receiver.receive("a", wire(101, DeviceBoot(2), t_ms=newest_ms + 1000), 300.0)
+    assert records == [Telemetry(UNIT, 1, Kind.DEVICE_BOOT, (newest_ms + 1000) / 1000, 300.0, 101, 0, 2.0)]
+    receiver.receive("a", wire(101, DeviceBoot(2), t_ms=newest_ms + 1000), 301.0)  # a copy: no new restart
+    assert receiver.stats.reboots == 1
+    receiver.receive("a", wire(102, DeviceBoot(4), t_ms=newest_ms + 2000), 302.0)  # the third start's was lost
+    assert receiver.stats.reboots == 3
+    assert [a for _, a in acks(receiver)] == [101, 101, 102]  # numbering carried on: no guess made
+
+
+def test_a_queue_overflow_is_no_record_and_lets_the_ack_pass_the_messages_overwritten() -> None:
+    receiver = Receiver(CASES)
+    run_up(receiver, 10)
+    assert receiver.receive("a", wire(13, QueueOverflow(3)), 300.0) == []  # 11, 12 and 13 were overwritten
+    assert feed_seqs(receiver, [14], 301.0)[0].seq == 14
+    assert [a for _, a in acks(receiver)] == [13, 14] and receiver.stats.overwritten == 3
+    receiver.receive("a", wire(13, QueueOverflow(3)), 302.0)  # a copy passes nothing more
+    assert receiver.stats.overwritten == 3 and acks(receiver) == [(UNIT, 14)]
+
+
+def test_a_queue_that_overflowed_while_its_link_was_down_drains_once_the_link_is_back() -> None:
+    """Before protocol 1.1 the centre acked only up to the first overwritten message, so the
+    device sent the same window for ever; now every message still queued arrives once."""
+    receiver = Receiver(CASES)
+    uplink = ReliableUplink(UNIT, capacity=5, window=2, retransmit_timeout_s=10.0, max_backoff_s=10.0)
+    records: list[Telemetry] = []
+
+    def link_up_for(polls: int, now: float) -> None:
+        for _ in range(polls):
+            for data in uplink.poll(now):
+                records.extend(receiver.receive("a", data, now))
+            for _, acked in acks(receiver):
+                uplink.acknowledge(acked)
+            now += 10.0
+
+    for seq in range(3):
+        uplink.enqueue(STATUS, T0_MS + seq)
+    uplink.open_session()
+    link_up_for(5, 0.0)
+    assert len(uplink) == 0 and len(records) == 3
+    for seq in range(3, 20):  # the link is down: 17 messages sent, never arriving, 12 overwritten
+        uplink.enqueue(STATUS, T0_MS + seq)
+        uplink.open_session()
+        uplink.poll(float(seq))
+    assert uplink.dropped == 12 and len(uplink) == 5 + 1  # five messages and the overflow
+    link_up_for(20, 100.0)
+    assert len(uplink) == 0 and receiver.stats.overwritten == 12
+    assert sorted(r.seq for r in records) == [0, 1, 2, 15, 16, 17, 18, 19]  # each kept message once
+
 # --- end to end with a real stub, in virtual time ---------------------------------------------
 
 DEFAULTS = default_device_params()
@@ -426,6 +493,8 @@ BATCH_MESSAGES = st.one_of(
                                                            [-1_000_000] * n, [50] * n, [8] * n))),
     st.just(RfBeacon(TagFlags.NONE)),
     st.builds(Ack, st.integers(0, 9)),
+    st.builds(DeviceBoot, st.integers(1, 5)),
+    st.builds(QueueOverflow, st.integers(1, 5)),
 )
 SENT = st.tuples(
     st.sampled_from(["a", "b"]),  # link

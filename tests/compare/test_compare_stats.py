@@ -51,6 +51,17 @@ def test_verdicts_follow_which_way_is_better() -> None:
     assert bonferroni(20) == pytest.approx(0.9975) and bonferroni(1) == pytest.approx(0.95)
 
 
+def test_equal_differences_are_judged_only_when_that_many_agreeing_signs_are_significant() -> None:
+    # One false alert more in each of three runs is a zero-width interval; a sign test on three
+    # (a chance of 1 in 4) cannot tell it from luck, six (1 in 32) can at 95% but not at 99.75%.
+    for n, level, judged in ((3, 0.95, TOO_FEW), (6, 0.95, WORSE), (6, bonferroni(20), TOO_FEW), (10, bonferroni(20), WORSE)):
+        same_each_time = t_interval(np.full(n, 25.0), level)
+        assert same_each_time is not None and same_each_time.half_width == 0.0
+        assert verdict(same_each_time, "lower") == judged, (n, level)
+        assert precise_enough(same_each_time, 50.0, 25.0, 0.05) == (judged == WORSE)
+    assert verdict(t_interval(np.zeros(3)), "lower") == SAME  # nothing differs: no difference
+
+
 def test_precision_is_the_half_width_within_a_share_of_the_larger_mean() -> None:
     narrow = Interval(1.0, 0.6, 1.4, 5)  # half-width 0.4
     assert precise_enough(narrow, 10.0, 9.0, 0.05) and not precise_enough(narrow, 5.0, 4.0, 0.05)

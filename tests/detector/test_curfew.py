@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 from timeline import SUBJECT, UNIT, UNIT_EVERY, H, Timeline, home_case
 
 from sim.detector import AlertKind, Category, Kind, Severity
@@ -263,6 +265,14 @@ def test_duplicates_are_ignored_and_counted() -> None:
     assert (tl.detector.stats.duplicates, tl.detector.stats.records) == (1, 2)
 
 
+def test_a_device_boot_keeps_the_duplicate_window_so_a_late_copy_from_before_it_is_dropped() -> None:
+    # Protocol 1.1 numbers on across a restart: a copy of a frame from before it is still a copy.
+    tl = timeline(policy=quiet("naive"))
+    tl.push(H(20), UNIT, Kind.TAG_LEAVE, seq=5).push(H(20.5), UNIT, Kind.DEVICE_BOOT, seq=6)
+    tl.push(H(20.6), UNIT, Kind.TAG_LEAVE, event_time=H(20), seq=5).run(H(21))
+    assert len(tl.alerts()) == 1 and (tl.detector.stats.duplicates, tl.detector.stats.records) == (1, 2)
+
+
 def test_a_resent_return_is_a_duplicate_and_changes_nothing() -> None:
     tl = away(timeline(), H(20), H(21))  # seq 0, 1
     tl.push(H(22), UNIT, Kind.TAG_LEAVE, seq=2)
@@ -358,9 +368,10 @@ def test_absence_after_mains_restored_is_a_breach_again() -> None:
     assert tl.summary(ABSENCE) == [("curfew-absence", "breach", H(20), H(20) + GRACE, None)]
 
 
-def test_absence_within_the_reboot_window_names_the_reboot_and_after_it_is_a_breach() -> None:
+@pytest.mark.parametrize("reboot", [Kind.DEVICE_REBOOT, Kind.DEVICE_BOOT])
+def test_absence_within_the_reboot_window_names_the_reboot_and_after_it_is_a_breach(reboot: Kind) -> None:
     tl = timeline(policy=quiet(reboot_inhibit_s=900.0))
-    tl.push(H(20), UNIT, Kind.DEVICE_REBOOT, seq=0)
+    tl.push(H(20), UNIT, reboot, seq=0)
     away(tl, H(20) + 900, H(20) + 2000)  # exactly at the end of the reboot window: still the reboot's
     away(tl, H(22), H(22) + 1000)  # long after
     tl.run(H(23))

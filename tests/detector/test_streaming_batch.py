@@ -24,7 +24,7 @@ CASES = [
 ]
 DEVICES = {10: "unit", 20: "unit", 30: "unit", 12: "gps", 13: "alcohol", 99: "gps"}  # 99: no case names it
 UNIT_KINDS = [Kind.TAG_LEAVE, Kind.TAG_RETURN, Kind.STRAP_TAMPER, Kind.BODY_TAMPER, Kind.TAMPER_CLEARED, Kind.UNIT_MOVED,
-              Kind.MAINS_LOST, Kind.MAINS_RESTORED, Kind.BACKUP_BATTERY_LOW, Kind.STATUS_CHECK, Kind.DEVICE_REBOOT]
+              Kind.MAINS_LOST, Kind.MAINS_RESTORED, Kind.BACKUP_BATTERY_LOW, Kind.STATUS_CHECK, Kind.DEVICE_REBOOT, Kind.DEVICE_BOOT]
 SUBJECT_OF = {10: 1, 12: 1, 13: 1, 20: 2, 30: 3, 99: 7}
 
 
@@ -65,6 +65,8 @@ def _payload(rng: np.random.Generator, family: str, event: float, spread: float)
         return Kind(rng.choice(UNIT_KINDS)), int(rng.integers(0, 1 << 12)), float(rng.integers(0, 101)), None
     if family == "alcohol":
         return Kind.ALCOHOL_READING, int(rng.integers(0, 8)), float(rng.choice([0, 19, 20, 45])), None
+    if rng.random() < 0.05:  # a restart said between uploads, its number in the run's sequence
+        return Kind.DEVICE_BOOT, 0, float(rng.integers(2, 9)), None
     if rng.random() < 0.4:
         return Kind.GPS_STATUS, int(rng.integers(0, 64)), float(rng.integers(0, 101)), None
     k = int(rng.integers(0, 12))  # an empty upload now and then

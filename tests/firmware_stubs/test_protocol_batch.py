@@ -17,6 +17,8 @@ from firmware_stubs.protocol import (
     LAT_E7_MAX,
     LON_E7_MAX,
     MAX_ENCODED_SIZE,
+    PROTOCOL_MAJOR,
+    PROTOCOL_MINOR,
     Ack,
     AlcoholReading,
     BaseEventCode,
@@ -131,11 +133,18 @@ def test_no_chunks_decode_to_nothing() -> None:
 
 
 def test_a_frame_of_a_newer_minor_version_is_read_by_decode_raw_with_its_new_fields_skipped() -> None:
-    body = HEADER.pack(0x11, MessageType.GPS_STATUS, 5, 6, 7) + bytes([80, 3, 99])
+    body = HEADER.pack(PROTOCOL_MAJOR << 4 | PROTOCOL_MINOR + 1, MessageType.GPS_STATUS, 5, 6, 7) + bytes([80, 3, 99])
     chunk = b"\x00" + cobs.encode(body + crc16(body).to_bytes(2, "big")) + b"\x00"
     batch = decode_frames([chunk])
     assert batch.decoded[0] and batch.raw_frame(0) == RawFrame(MessageType.GPS_STATUS, 5, 6, 7, (80, 3))
-    assert np.array_equal(batch.fix_counts, [0])
+    assert 0 in batch.others and np.array_equal(batch.fix_counts, [0])
+
+
+def test_a_frame_of_protocol_1_0_is_read_by_the_batch_itself() -> None:
+    body = HEADER.pack(0x10, MessageType.GPS_STATUS, 5, 6, 7) + bytes([80, 3])
+    chunk = b"\x00" + cobs.encode(body + crc16(body).to_bytes(2, "big")) + b"\x00"
+    batch = decode_frames([chunk])
+    assert batch.decoded[0] and not batch.others and batch.raw_frame(0) == RawFrame(MessageType.GPS_STATUS, 5, 6, 7, (80, 3))
 
 
 def _framed(version: int, mtype: int, payload: bytes) -> bytes:

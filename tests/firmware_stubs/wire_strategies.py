@@ -19,11 +19,13 @@ from firmware_stubs.protocol import (
     Config,
     ConfigParam,
     CurfewWindow,
+    DeviceBoot,
     Frame,
     GpsFixBatch,
     GpsFlags,
     GpsStatus,
     MessageType,
+    QueueOverflow,
     RfBeacon,
     TagFlags,
     TimeSync,
@@ -68,6 +70,8 @@ MESSAGE_STRATEGIES = {
     MessageType.ALCOHOL_READING: st.builds(
         AlcoholReading, u16, st.integers(-0x8000, 0x7FFF), u8.map(AlcoholFlags)
     ),
+    MessageType.DEVICE_BOOT: st.builds(DeviceBoot, st.integers(1, U32_MAX)),
+    MessageType.QUEUE_OVERFLOW: st.builds(QueueOverflow, st.integers(1, U32_MAX)),
     MessageType.ACK: st.builds(Ack, u16),
     MessageType.TIME_SYNC: st.builds(TimeSync, st.integers(0, U64_MAX)),
     MessageType.CONFIG: st.builds(
