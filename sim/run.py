@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -240,7 +242,18 @@ OUTPUTS = ("results.json", "alerts.csv", "truth.csv", "centre.csv", "field.csv",
 def write_outputs(result: RunResult, folder: Path) -> dict:
     """``results.json``, ``alerts.csv`` (every alert of every policy, with its verdict),
     ``truth.csv`` (every truth interval, with each policy's verdict on it), the service's CSVs
-    (``sim.operations.export``) and ``report.html`` into ``folder``; returns the results dict."""
+    (``sim.operations.export``) and ``report.html`` into ``folder``; returns the results dict.
+    Each is written into a temporary folder inside ``folder`` and then renamed into place,
+    ``results.json`` last: a run killed while writing leaves no half-written file under an
+    output's name, and a ``results.json`` only beside the rest of its run."""
+    with tempfile.TemporaryDirectory(prefix=".tagsim-writing-", dir=folder) as writing:
+        out = _write_outputs(result, Path(writing))
+        for name in (*OUTPUTS[1:], OUTPUTS[0]):
+            os.replace(Path(writing) / name, folder / name)
+    return out
+
+
+def _write_outputs(result: RunResult, folder: Path) -> dict:
     from sim.report import write_report  # matplotlib is slow to import; only a run that writes needs it
 
     out = results(result)
