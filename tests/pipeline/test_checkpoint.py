@@ -122,8 +122,8 @@ def test_a_run_killed_at_random_moments_and_resumed_ends_with_the_uninterrupted_
         assert process.poll() is None, process.stderr.read().decode()
         kill(process)
         kills_in_commit += 1
-        # The transaction killed took nothing with it, and nothing committed was lost.
-        assert spans_done(ck) == committed > before
+        # Nothing committed was lost (a kill late enough may have let one more commit through).
+        assert spans_done(ck) >= committed > before
         # A killed run never leaves a results.json, or one that is not its whole run's.
         assert not (out / "results.json").exists()
     assert kills_in_commit == 3
