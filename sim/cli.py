@@ -187,9 +187,17 @@ def add_run(commands: argparse._SubParsersAction) -> None:
     _add_workers_argument(parser)
     _add_staff_arguments(parser)
     parser.add_argument("--out", type=Path, help="where to write the results (default out/SCENARIO)")
+    saving = parser.add_mutually_exclusive_group()
+    saving.add_argument("--checkpoint", type=Path, metavar="DIR",
+                        help="save every detector and its alerts to DIR/checkpoint.sqlite at each span of "
+                        "telemetry, so that a killed run can be resumed")
+    saving.add_argument("--resume", type=Path, metavar="DIR",
+                        help="go on from the checkpoint in DIR, given the same scenario, seed, supplier and "
+                        "policies (from the start if the run was killed before its first save)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.calibration.published import load_calibration
+        from sim.pipeline.checkpoint import Checkpoint, identity
         from sim.report import format_calibration, format_incidents, format_operations, format_scorecard
         from sim.run import OUTPUTS, write_outputs
         from sim.run import run as run_all
@@ -202,8 +210,15 @@ def add_run(commands: argparse._SubParsersAction) -> None:
         centre, field = _service_of(args)
         out = args.out or Path("out") / scenario.name
         _writable_folder(out)
-        with _pool_of(args) as pool, _progress(scenario) as progress:
-            result = run_all(scenario, supplier, policies, rules, progress=progress, centre=centre, field=field, pool=pool)
+        with ExitStack() as stack:
+            checkpoint = None
+            if args.checkpoint or args.resume:
+                checkpoint = Checkpoint(args.checkpoint or args.resume, identity(scenario, supplier, policies),
+                                        resume=args.resume is not None)
+                stack.callback(checkpoint.close)
+            pool, progress = stack.enter_context(_pool_of(args)), stack.enter_context(_progress(scenario))
+            result = run_all(scenario, supplier, policies, rules, progress=progress, centre=centre, field=field,
+                             pool=pool, checkpoint=checkpoint)
         started = time.perf_counter()
         written = write_outputs(result, out)
         outputs_s = time.perf_counter() - started

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import platform
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -36,6 +38,7 @@ from sim.operations.field.params import FieldParams, load_field
 from sim.operations.export import write_service_csvs
 from sim.operations.service import Caseload, ServiceRun, check_visits, run_service, service_measures
 from sim.operations.staffing import ServiceStaffing
+from sim.pipeline.checkpoint import Checkpoint
 from sim.pipeline.detect import detect
 from sim.pipeline.pool import LocalPool, Pool
 from sim.pipeline.world_stream import WorldSummary, simulate_stream
@@ -87,13 +90,14 @@ class Progress:
 @without_cycle_collection()
 def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: ScoringRules, workers: int = 1,
         progress: Progress | None = None, centre: CentreParams | None = None,
-        field: FieldParams | None = None, pool: Pool | None = None) -> RunResult:
+        field: FieldParams | None = None, pool: Pool | None = None, checkpoint: Checkpoint | None = None) -> RunResult:
     """Simulate ``scenario`` once, detect with every policy on the same telemetry, score each,
     and put each policy's alerts to the monitoring centre and its visits to the field force
     (``centre`` and ``field``, default the shipped ``seeds/operations/``). The world's blocks and
     the policies' detection run on ``pool`` (default a local pool of ``workers``); the results do
-    not depend on it. (Millions of records and alerts and no cycles among them: the cycle
-    collector is paused.)"""
+    not depend on it, nor on whether detection was saved to a ``checkpoint`` or resumed from
+    one (``sim.pipeline.checkpoint``). (Millions of records and alerts and no cycles among them:
+    the cycle collector is paused.)"""
     centre = centre or load_centre()
     field = field or load_field()
     check_visits(centre, field)
@@ -102,7 +106,7 @@ def run(scenario: Scenario, supplier: Supplier, policies: list[Policy], rules: S
     t0 = time.perf_counter()
     world, spans = simulate_stream(scenario, supplier, progress=progress.world if progress else None, pool=pool)
     t_world = time.perf_counter()
-    detected = detect(world, spans, policies, progress.detected if progress else None, pool=pool)
+    detected = detect(world, spans, policies, progress.detected if progress else None, pool=pool, checkpoint=checkpoint)
     t_detect = time.perf_counter()
     subject_days = scenario.subjects * scenario.days
     cards = {name: score(d.alerts, world.truth, world.end, subject_days, rules) for name, d in detected.items()}
@@ -240,7 +244,18 @@ OUTPUTS = ("results.json", "alerts.csv", "truth.csv", "centre.csv", "field.csv",
 def write_outputs(result: RunResult, folder: Path) -> dict:
     """``results.json``, ``alerts.csv`` (every alert of every policy, with its verdict),
     ``truth.csv`` (every truth interval, with each policy's verdict on it), the service's CSVs
-    (``sim.operations.export``) and ``report.html`` into ``folder``; returns the results dict."""
+    (``sim.operations.export``) and ``report.html`` into ``folder``; returns the results dict.
+    Each is written into a temporary folder inside ``folder`` and then renamed into place,
+    ``results.json`` last: a run killed while writing leaves no half-written file under an
+    output's name, and a ``results.json`` only beside the rest of its run."""
+    with tempfile.TemporaryDirectory(prefix=".tagsim-writing-", dir=folder) as writing:
+        out = _write_outputs(result, Path(writing))
+        for name in (*OUTPUTS[1:], OUTPUTS[0]):
+            os.replace(Path(writing) / name, folder / name)
+    return out
+
+
+def _write_outputs(result: RunResult, folder: Path) -> dict:
     from sim.report import write_report  # matplotlib is slow to import; only a run that writes needs it
 
     out = results(result)

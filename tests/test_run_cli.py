@@ -256,3 +256,29 @@ def test_the_detectors_are_watched_until_the_end_even_when_nothing_arrives_late_
     assert result.policies["standard"].watched_until == 1.5 * 86400
     card = result.policies["standard"].scorecard
     assert card.unmonitored.devices > 0 and card.unmonitored.named == card.unmonitored.devices
+
+
+def test_outputs_that_fail_to_be_written_leave_no_results_json_nor_any_other(tmp_path: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    # The report is written after results.json's content is ready: a run stopped there (killed,
+    # or failing) must not leave that results.json, nor the CSVs, under their names.
+    import sim.report
+    from sim.policies import load_policy
+    from sim.run import OUTPUTS, run, write_outputs
+    from sim.scenario import load_scenario, load_supplier
+    from sim.score import load_scoring_rules
+
+    scenario = load_scenario("smoke").with_changes(subjects=20, days=0.5)
+    result = run(scenario, load_supplier(scenario.supplier), [load_policy("standard")], load_scoring_rules())
+
+    def stopped(results: dict, path: Path) -> None:
+        path.write_text("<html>half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(sim.report, "write_report", stopped)
+    with pytest.raises(OSError):
+        write_outputs(result, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    write_outputs(result, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(OUTPUTS)

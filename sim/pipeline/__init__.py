@@ -10,6 +10,7 @@
 - ``receive_order``: records from many blocks in one receive order.
 - ``world_stream``: the whole world's telemetry, streamed by span or held, with the truth.
 - ``detect``: every policy's detector taking in the same spans.
+- ``checkpoint``: the detectors saved at span boundaries, so that a killed run can be resumed.
 
 This is the one place blocks, processes, spills and receive order live; the
 world (``sim.world``) knows only subjects, devices, faults and the truth.

@@ -23,6 +23,7 @@ from sim.detector.batch import feed_batch
 from sim.detector.engine import Detector
 from sim.detector.policy import Policy
 from sim.detector.state import DetectorStats
+from sim.pipeline.checkpoint import Checkpoint
 from sim.pipeline.pool import LocalPool, Pool
 from sim.pipeline.span import TelemetrySpan
 from sim.pipeline.spill import SpanFiles, SpanStream
@@ -42,15 +43,18 @@ class Detected:
 
 def detect(world: WorldSummary, spans: Iterable[TelemetrySpan], policies: Sequence[Policy],
            progress: Callable[[float, float], None] | None = None, workers: int = 1,
-           pool: Pool | None = None) -> dict[str, Detected]:
+           pool: Pool | None = None, checkpoint: Checkpoint | None = None) -> dict[str, Detected]:
     """Each policy's detector once it has taken in every span up to the world's end, by policy
     name in the order given. The policies are shared out over ``pool``'s workers (default a
     local pool of ``workers``) when ``spans`` is a ``SpanStream`` (anything else is read once,
-    here); ``progress`` is told (simulated seconds taken in, in all) by this process's group."""
+    here); ``progress`` is told (simulated seconds taken in, in all) by this process's group.
+    With a ``checkpoint``, every policy is detected here, in one process, so that one
+    transaction holds every detector as it stood at the same span boundary; the detectors
+    start as the checkpoint last saved them, past the spans it had taken in."""
     pool = pool or LocalPool(workers)
-    groups = _groups(policies, pool.workers if isinstance(spans, SpanStream) else 1)
+    groups = _groups(policies, pool.workers if isinstance(spans, SpanStream) and checkpoint is None else 1)
     if len(groups) == 1:
-        done = _detect_group(world.cases, world.end, spans, groups[0], progress)
+        done = _detect_group(world.cases, world.end, spans, groups[0], progress, checkpoint)
     else:
         assert isinstance(spans, SpanStream)
         jobs = [(world.cases, world.end, spans.files, group) for group in groups[1:]]
@@ -80,10 +84,15 @@ def _detect_from_files(job: tuple[list[Case], float, SpanFiles, list[Policy]]) -
 
 
 def _detect_group(cases: list[Case], end: float, spans: Iterable[TelemetrySpan], policies: Sequence[Policy],
-                  progress: Callable[[float, float], None] | None) -> dict[str, Detected]:
-    detectors = {p.name: Detector(p, cases, start=0.0) for p in policies}
+                  progress: Callable[[float, float], None] | None,
+                  checkpoint: Checkpoint | None = None) -> dict[str, Detected]:
+    saved = checkpoint.restore() if checkpoint is not None else None
+    detectors = saved.detectors if saved else {p.name: Detector(p, cases, start=0.0) for p in policies}
+    spans_done = saved.spans_done if saved else 0
     wall_s = dict.fromkeys(detectors, 0.0)
     for span in spans:
+        if span.index < spans_done:  # taken in before the run was stopped: the detectors hold it
+            continue
         events, fixes = span.events, span.fixes
         if span.end > end:
             events, fixes = events[events["receive_time"] < end], fixes[fixes["receive_time"] < end]
@@ -92,6 +101,8 @@ def _detect_group(cases: list[Case], end: float, spans: Iterable[TelemetrySpan],
             feed_batch(detector, events, fixes)
             detector.advance(min(span.end, end))  # deadlines before the next span's first record
             wall_s[name] += time.perf_counter() - t
+        if checkpoint is not None:
+            checkpoint.commit(span.index + 1, detectors)
         if progress is not None:
             progress(min(span.end, end), end)
         del span, events, fixes  # a span is large: let it go before the next is merged

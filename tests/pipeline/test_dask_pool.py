@@ -4,7 +4,6 @@ in the middle of a run."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import threading
@@ -28,6 +27,7 @@ from sim.policies import load_policy  # noqa: E402
 from sim.run import results, run  # noqa: E402
 from sim.scenario import load_scenario, load_supplier  # noqa: E402
 from sim.score import load_scoring_rules  # noqa: E402
+from clocks import without_clocks  # noqa: E402
 
 POLICIES = [load_policy("reference"), load_policy("standard")]
 
@@ -47,17 +47,6 @@ def local_results() -> str:
     """The scenario on tagsim's own pool of two: what every cluster run must give."""
     result = run(SCENARIO, load_supplier(SCENARIO.supplier), POLICIES, load_scoring_rules(), workers=2)
     return without_clocks(results(result))
-
-
-def without_clocks(out: dict) -> str:
-    """A results or comparison dict as JSON, less what the clock says (wall times, start time)."""
-    out = json.loads(json.dumps(out))
-    if "run" in out:
-        out["run"].pop("started_utc")
-        out["run"].pop("wall_s")
-    out.pop("started_utc", None)
-    out.pop("wall_s", None)
-    return json.dumps(out, indent=1)
 
 
 def test_a_run_on_a_local_cluster_of_two_is_the_local_pools_byte_for_byte(cluster: DaskPool, local_results: str) -> None:
