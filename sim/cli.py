@@ -54,9 +54,21 @@ def add_stub(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("kind", metavar="KIND", help=f"one of: {', '.join(KINDS)}")
     parser.add_argument("--device-id", type=_device_id, default=1, help="the device's id (default 1)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--upload-log", type=Path, metavar="PATH",
+                        help="write every message the device stores for upload, and every one its full queue "
+                        "overwrites, to PATH (JSON lines, docs/proxy.md): what tagsim proxy --upload-log accounts for")
 
     def run(args: argparse.Namespace) -> int:
-        stats = serve_kind(args.kind, args.device_id, args.seed)
+        from sim.proxy.accounting import UploadLogFile
+
+        with ExitStack() as stack:
+            upload_log = None
+            if args.upload_log is not None:
+                try:
+                    upload_log = UploadLogFile(stack.enter_context(args.upload_log.open("w", encoding="utf-8")))
+                except OSError as exc:
+                    raise CliError(f"cannot write the upload log {args.upload_log}: {exc.strerror.lower()}") from None
+            stats = serve_kind(args.kind, args.device_id, args.seed, upload_log)
         print(
             f"tagsim: stub {args.kind} stopped: {stats.bytes_in} bytes in,"
             f" {stats.bytes_out} out, {stats.bytes_dropped} dropped unread",
