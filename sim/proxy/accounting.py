@@ -13,9 +13,13 @@ at any moment leaves a whole log:
 
 The centre side is its records of stored messages, in the order received
 (``Arrival``). The centre passes duplicates on and its detector drops them by
-device and sequence number (``sim.detector.sequence.SequenceWindow``), so the
-account applies that same window: an event is at the centre exactly once when
-one record with its device, number and event time gets through the window.
+device and sequence number (``sim.detector.sequence.SequenceWindow``, started
+afresh when the centre records a device reboot), so the account applies that
+same window: an event is at the centre exactly once when one record with its
+device, number and event time gets through the window. A record through the
+window twice (a restart wrongly seen lets old copies in again) is *duplicated*;
+one through the window that matches no logged event (damage the CRC missed, a
+device without a log) is *unexpected*.
 """
 
 from __future__ import annotations
@@ -69,11 +73,13 @@ class Key(NamedTuple):
 
 
 class Arrival(NamedTuple):
-    """A record of a stored message at the centre."""
+    """A record at the centre: of a stored message, or (``reboot``) the centre's note that the
+    device numbers from 0 again, on which its duplicate window starts afresh, as the detector's does."""
 
     device: int
     seq: int
     event_time_ms: int
+    reboot: bool = False
 
 
 @dataclass
@@ -190,11 +196,15 @@ def account(log: UploadLog, arrivals: Iterable[Arrival]) -> Account:
     passed: Counter[Key] = Counter()
     for arrival in arrivals:
         d = of(arrival.device)
+        if arrival.reboot:
+            # A restart the centre saw wrongly lets every copy the window had seen through again.
+            windows[arrival.device].restart()
+            continue
         d.records += 1
         if not windows[arrival.device].admit(arrival.seq):
             continue
         d.admitted += 1
-        key = Key(*arrival)
+        key = Key(arrival.device, arrival.seq, arrival.event_time_ms)
         if key in logged:
             passed[key] += 1
         else:

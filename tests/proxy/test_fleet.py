@@ -87,8 +87,8 @@ class Centre:
                 data = link.read(0.005)
                 if data:
                     records = self.receiver.receive(link.name, data, time.time())
-                    self.arrivals += [Arrival(r.device, r.seq, round(r.event_time * 1000))
-                                      for r in records if r.kind is not Kind.DEVICE_REBOOT]
+                    self.arrivals += [Arrival(r.device, r.seq, round(r.event_time * 1000), r.kind is Kind.DEVICE_REBOOT)
+                                      for r in records]
                 acks = self.receiver.take_acks(link.name)
                 if acks:
                     link.write(acks)
