@@ -216,7 +216,12 @@ def add_proxy(commands: argparse._SubParsersAction) -> None:
                     print(link.path, flush=True)
             log = FaultLog(log_out, log_header(a.name, b.name, args.seed, faults))
             proxy = Proxy(a, b, faults, args.seed, log)
-            proxy.run(stop, args.duration or float("inf"))
+            try:
+                proxy.run(stop, args.duration or float("inf"))
+            except LinkError as exc:  # a side went away: what was carried is still worth the account
+                failed = exc
+            else:
+                failed = None
         frames = {d: line.frames for d, line in proxy.lines.items()}
         print(f"proxy: {frames['a>b']} frames a>b, {frames['b>a']} b>a; faults: "
               + (", ".join(f"{d} {fault} {n}" for (d, fault), n in sorted(log.counts.items())) or "none"))
@@ -226,6 +231,8 @@ def add_proxy(commands: argparse._SubParsersAction) -> None:
             except UploadLogError as exc:
                 raise CliError(str(exc)) from None
             print(account(upload_log, proxy.arrivals).report())
+        if failed is not None:
+            raise failed
         return 0
 
     parser.set_defaults(run=run)
