@@ -22,7 +22,7 @@ queued frames. ACK frames are not sequenced: their own seq field is 0.
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, Protocol
 
 from firmware_stubs.params import UplinkParams
 from firmware_stubs.protocol import (
@@ -34,6 +34,7 @@ from firmware_stubs.protocol import (
     Message,
     StreamDecoder,
     TimeSync,
+    decode_frame,
     encode_frame,
 )
 from firmware_stubs.reliable import ReliableUplink
@@ -63,6 +64,15 @@ class DeviceClock:
         self.offset_s = device_ms / 1000 - now * (1.0 + self.drift_ppm * 1e-6)
 
 
+class UploadLog(Protocol):
+    """Told of every message a device stores for upload, and of every one its full queue
+    overwrites unsent: what the device owes the centre, for an account of what arrived."""
+
+    def stored(self, device_id: int, seq: int, event_time_ms: int, message: Message) -> None: ...
+
+    def overwritten(self, device_id: int, seq: int) -> None: ...
+
+
 class Device:
     """Base class for the four stubs. Subclasses fill in ``_advance``,
     ``_own_deadline`` and, if they take configuration, ``_configure``."""
@@ -81,6 +91,7 @@ class Device:
         self.commands_applied = 0
         self.ignored_frames = 0
         self.ignored_while_off = 0  # bytes that arrived while the device had no power
+        self.upload_log: UploadLog | None = None  # see attach_upload_log
         self._out = {port: bytearray() for port in self.PORTS}
         self._last_command_seq: int | None = None
 
@@ -115,6 +126,14 @@ class Device:
             return math.inf  # only a stimulus (mains back, a charger) can wake it
         return max(self.now, min(self._own_deadline(), self.queue.next_deadline()))
 
+    def attach_upload_log(self, log: UploadLog) -> None:
+        """Tell ``log`` of every message stored for upload from now on, and of those already
+        queued (a base unit stores its installation as it is built, before any driver can attach)."""
+        self.upload_log = log
+        for entry in self.queue._queue:  # noqa: SLF001 -- read, never changed
+            frame = decode_frame(entry.wire[1:-1])  # without its delimiters
+            log.stored(self.device_id, frame.seq, frame.event_time_ms, frame.message)
+
     # --- for subclasses ------------------------------------------------------
 
     def _advance(self, now: float) -> None:
@@ -147,7 +166,13 @@ class Device:
 
     def _queue_message(self, message: Message, urgent: bool = False, at: float | None = None) -> int:
         """Store ``message`` for upload; ``urgent`` sends it (and all before it) at once."""
-        seq = self.queue.enqueue(message, self._stamp(at))
+        if self.upload_log is not None and len(self.queue) >= self.queue.capacity:
+            # A full queue overwrites its oldest entry, unsent or unacked.
+            self.upload_log.overwritten(self.device_id, self.queue._queue[0].seq)  # noqa: SLF001
+        event_time_ms = self._stamp(at)
+        seq = self.queue.enqueue(message, event_time_ms)
+        if self.upload_log is not None:
+            self.upload_log.stored(self.device_id, seq, event_time_ms, message)
         if urgent:
             self.queue.open_session()
         return seq

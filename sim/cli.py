@@ -54,9 +54,21 @@ def add_stub(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("kind", metavar="KIND", help=f"one of: {', '.join(KINDS)}")
     parser.add_argument("--device-id", type=_device_id, default=1, help="the device's id (default 1)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--upload-log", type=Path, metavar="PATH",
+                        help="write every message the device stores for upload, and every one its full queue "
+                        "overwrites, to PATH (JSON lines, docs/proxy.md): what tagsim proxy --upload-log accounts for")
 
     def run(args: argparse.Namespace) -> int:
-        stats = serve_kind(args.kind, args.device_id, args.seed)
+        from sim.proxy.accounting import UploadLogFile
+
+        with ExitStack() as stack:
+            upload_log = None
+            if args.upload_log is not None:
+                try:
+                    upload_log = UploadLogFile(stack.enter_context(args.upload_log.open("w", encoding="utf-8")))
+                except OSError as exc:
+                    raise CliError(f"cannot write the upload log {args.upload_log}: {exc.strerror.lower()}") from None
+            stats = serve_kind(args.kind, args.device_id, args.seed, upload_log)
         print(
             f"tagsim: stub {args.kind} stopped: {stats.bytes_in} bytes in,"
             f" {stats.bytes_out} out, {stats.bytes_dropped} dropped unread",
@@ -139,6 +151,88 @@ def add_listen(commands: argparse._SubParsersAction) -> None:
         print(f"listened {args.duration_s:g} s: {st.frames} frames, {len(heard.records)} records, {st.acks_sent} acks sent, "
               f"{st.rejected_total} rejected; alerts: "
               + ", ".join(f"{name} {len(alerts)}" for name, alerts in heard.alerts.items()))
+        return 0
+
+    parser.set_defaults(run=run)
+
+
+def add_proxy(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "proxy",
+        help="carry frames between a device at PORT_A and the centre at PORT_B, with faults, seeded and logged",
+        description="Carry frames between a device (PORT_A) and the centre (PORT_B), both ways, dropping, corrupting, "
+        "duplicating, reordering, delaying and cutting them on purpose (docs/proxy.md), until SIGINT, SIGTERM or "
+        "--duration. A port is tcp:HOST:PORT (connect to a TCP server), pty (open a fresh PTY here: its path is "
+        "printed on stdout, a line each, A's first), or a serial port or PTY path or pyserial URL. At the end, prints "
+        "the faults applied and, with --upload-log, the account: every message the device stored is at the centre "
+        "exactly once, or listed as lost with its reason.",
+    )
+    parser.add_argument("port_a", metavar="PORT_A", help="the device's side: tcp:HOST:PORT, pty, or a port path or URL")
+    parser.add_argument("port_b", metavar="PORT_B", help="the centre's side: tcp:HOST:PORT, pty, or a port path or URL")
+    for name, what in (("drop", "lost"), ("corrupt", "damaged in one byte (the CRC rejects it)"),
+                       ("duplicate", "sent twice"), ("reorder", "swapped with the next frame")):
+        parser.add_argument(f"--{name}", type=_number, default=0.0, metavar="P",
+                            help=f"chance a frame is {what}, each direction (default 0)")
+    parser.add_argument("--delay", type=_number, default=0.0, metavar="S", help="seconds every frame is held (default 0)")
+    parser.add_argument("--cut", metavar="EVERY/FOR",
+                        help="the link is dead both ways for FOR seconds in every EVERY (up first for EVERY-FOR)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--log", type=Path, metavar="PATH", help="write every fault applied to PATH (JSON lines)")
+    parser.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds (default: at SIGINT or SIGTERM)")
+    parser.add_argument("--upload-log", type=Path, metavar="PATH",
+                        help="the device's upload log (tagsim stub --upload-log): account for every message in it")
+    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+
+    def run(args: argparse.Namespace) -> int:
+        import signal
+        import threading
+
+        from sim.proxy.accounting import UploadLogError, account, read_upload_logs
+        from sim.proxy.endpoints import PtyLink, open_endpoint
+        from sim.proxy.faults import FaultLog, Faults, log_header
+        from sim.proxy.proxy import Proxy
+
+        every, for_ = _cut(args.cut) if args.cut else (0.0, 0.0)
+        try:
+            faults = Faults(args.drop, args.corrupt, args.duplicate, args.reorder, args.delay, every, for_)
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+        if args.upload_log is not None and not args.upload_log.is_file():
+            raise CliError(f"no upload log at {args.upload_log}")
+        stop = threading.Event()
+        with ExitStack() as stack:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                stack.callback(signal.signal, sig, signal.signal(sig, lambda *_: stop.set()))
+            log_out = None
+            if args.log is not None:
+                try:
+                    log_out = stack.enter_context(args.log.open("w", encoding="utf-8"))
+                except OSError as exc:
+                    raise CliError(f"cannot write the log {args.log}: {exc.strerror.lower()}") from None
+            a = stack.enter_context(open_endpoint(args.port_a, args.baud))
+            b = stack.enter_context(open_endpoint(args.port_b, args.baud))
+            for link in (a, b):
+                if isinstance(link, PtyLink):
+                    print(link.path, flush=True)
+            log = FaultLog(log_out, log_header(a.name, b.name, args.seed, faults))
+            proxy = Proxy(a, b, faults, args.seed, log)
+            try:
+                proxy.run(stop, args.duration or float("inf"))
+            except LinkError as exc:  # a side went away: what was carried is still worth the account
+                failed = exc
+            else:
+                failed = None
+        frames = {d: line.frames for d, line in proxy.lines.items()}
+        print(f"proxy: {frames['a>b']} frames a>b, {frames['b>a']} b>a; faults: "
+              + (", ".join(f"{d} {fault} {n}" for (d, fault), n in sorted(log.counts.items())) or "none"))
+        if args.upload_log is not None:
+            try:
+                upload_log = read_upload_logs([args.upload_log])
+            except UploadLogError as exc:
+                raise CliError(str(exc)) from None
+            print(account(upload_log, proxy.arrivals).report())
+        if failed is not None:
+            raise failed
         return 0
 
     parser.set_defaults(run=run)
@@ -553,7 +647,7 @@ def summary(result: WorldRun, wall_s: float) -> str:
     return "\n".join(lines)
 
 
-COMMANDS = (add_stub, add_harness, add_listen, add_simulate, add_run, add_staff, add_compare, add_bench)
+COMMANDS = (add_stub, add_harness, add_listen, add_proxy, add_simulate, add_run, add_staff, add_compare, add_bench)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -678,6 +772,24 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text} is not above zero")
     return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def _cut(text: str) -> tuple[float, float]:
+    """``EVERY/FOR``: seconds; ``Faults`` checks that the cut fits its period."""
+    every, sep, for_ = text.partition("/")
+    try:
+        if not sep:
+            raise ValueError
+        return float(every), float(for_)
+    except ValueError:
+        raise CliError(f"--cut {text}: expected EVERY/FOR in seconds, as 10/2") from None
 
 
 def _seed(text: str) -> int:

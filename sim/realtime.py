@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from firmware_stubs.device import UploadLog
 from firmware_stubs.kinds import build_standalone
 from firmware_stubs.wiring import Assembly, Machine
 from sim.links.base import LinkError
@@ -60,6 +61,12 @@ def set_unix_clock(machine: Machine, now: float) -> None:
     """Set the device's clock so that driver time ``now`` reads as the wall clock's Unix time."""
     device = machine.device if isinstance(machine, Assembly) else machine
     device.clock.set_to(now, round(time.time() * 1000))  # type: ignore[attr-defined]
+
+
+def set_upload_log(machine: Machine, log: UploadLog) -> None:
+    """Have the device tell ``log`` of every message it stores for upload, and every one it overwrites."""
+    device = machine.device if isinstance(machine, Assembly) else machine
+    device.attach_upload_log(log)  # type: ignore[attr-defined]
 
 
 def run_machine(
@@ -105,13 +112,16 @@ def pty_line() -> Iterator[tuple[int, str]]:
         yield master, path
 
 
-def serve_kind(kind: str, device_id: int, seed: int) -> LineStats:
-    """Serve a standalone ``kind`` on a fresh PTY until SIGINT or SIGTERM.
+def serve_kind(kind: str, device_id: int, seed: int, upload_log: UploadLog | None = None) -> LineStats:
+    """Serve a standalone ``kind`` on a fresh PTY until SIGINT or SIGTERM, telling ``upload_log``
+    (if given) of every message it stores for upload.
 
     The PTY's path is the first line on stdout, so a script or test can open it.
     Raises ``LinkError`` if no PTY can be had.
     """
     machine = standalone_now(kind, device_id, seed)
+    if upload_log is not None:
+        set_upload_log(machine, upload_log)
     stop = threading.Event()
     with ExitStack() as cleanup:
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -192,7 +192,7 @@ def deliver(
     dup = np.flatnonzero(rng.random(len(frame)) < network.duplicate)
     damaged = np.flatnonzero(~good)
     picks, masks = rng.random(len(damaged)).tolist(), rng.integers(1, 255, len(damaged)).tolist()
-    variants = [_flip(frames[keep[f]], u, mask) for f, u, mask in zip(frame[damaged].tolist(), picks, masks, strict=True)]
+    variants = [flip_byte(frames[keep[f]], u, mask) for f, u, mask in zip(frame[damaged].tolist(), picks, masks, strict=True)]
     variant = np.full(len(frame), -1)
     variant[damaged] = np.arange(len(damaged))
 
@@ -312,15 +312,18 @@ def _network_order(raw: np.ndarray, reordered: np.ndarray, network: NetworkParam
     return arrive
 
 
-def _flip(frame: bytes, u: float, mask: int) -> bytes:
+def flip_byte(frame: bytes, u: float, mask: int) -> bytes:
     """``frame`` (delimiters included) with one COBS data byte, picked by ``u`` in [0, 1), XORed
-    with ``mask`` in 1..254 (shifted past the byte's own value, so it never becomes 0x00)."""
+    with ``mask`` in 1..254 (shifted past the byte's own value, so it never becomes 0x00).
+    A run with no data byte (only COBS codes: no frame, just noise) comes back as it was."""
     data: list[int] = []
     pos = 1
     while pos < len(frame) - 1:
         code = frame[pos]
         data.extend(range(pos + 1, min(pos + code, len(frame) - 1)))
         pos += code
+    if not data:
+        return frame
     at = data[int(u * len(data))]
     byte = frame[at]
     flipped = byte ^ (mask + (mask >= byte))

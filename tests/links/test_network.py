@@ -22,7 +22,7 @@ from firmware_stubs.protocol import (
 )
 from sim.centre.receiver import Receiver
 from sim.detector.cases import Case, CaseBook, DeviceKind, FittedDevice
-from sim.links.network import Delivery, Network, _flip, deliver, latency, merge
+from sim.links.network import Delivery, Network, deliver, flip_byte, latency, merge
 from sim.scenario import NetworkParams
 
 UNIT, OTHER_UNIT, TAG = 700, 710, 701
@@ -172,7 +172,7 @@ def test_a_flipped_byte_never_becomes_a_delimiter_and_always_fails_the_crc() -> 
     frame = wire(1)[0]
     for u in (0.0, 0.37, 0.999):
         for mask in range(1, 255):  # every value rng.integers(1, 255) can draw
-            bad = _flip(frame, u, mask)
+            bad = flip_byte(frame, u, mask)
             assert b"\x00" not in bad[1:-1] and sum(a != b for a, b in zip(bad, frame, strict=True)) == 1
             decoder = StreamDecoder()
             assert decoder.feed(bad) == [] and decoder.stats.rejected == {Rejection.CRC: 1}
