@@ -34,7 +34,6 @@ from firmware_stubs.protocol import (
     Message,
     StreamDecoder,
     TimeSync,
-    decode_frame,
     encode_frame,
 )
 from firmware_stubs.reliable import ReliableUplink
@@ -130,8 +129,8 @@ class Device:
         """Tell ``log`` of every message stored for upload from now on, and of those already
         queued (a base unit stores its installation as it is built, before any driver can attach)."""
         self.upload_log = log
-        for entry in self.queue._queue:  # noqa: SLF001 -- read, never changed
-            frame = decode_frame(entry.wire[1:-1])  # without its delimiters
+        self.queue.on_overwrite = lambda seq: log.overwritten(self.device_id, seq)
+        for frame in self.queue.queued_messages():
             log.stored(self.device_id, frame.seq, frame.event_time_ms, frame.message)
 
     # --- for subclasses ------------------------------------------------------
@@ -166,9 +165,6 @@ class Device:
 
     def _queue_message(self, message: Message, urgent: bool = False, at: float | None = None) -> int:
         """Store ``message`` for upload; ``urgent`` sends it (and all before it) at once."""
-        if self.upload_log is not None and len(self.queue) >= self.queue.capacity:
-            # A full queue overwrites its oldest entry, unsent or unacked.
-            self.upload_log.overwritten(self.device_id, self.queue._queue[0].seq)  # noqa: SLF001
         event_time_ms = self._stamp(at)
         seq = self.queue.enqueue(message, event_time_ms)
         if self.upload_log is not None:

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from firmware_stubs.protocol import Frame, Message, QueueOverflow, encode_frame, seq_diff, seq_next
+from firmware_stubs.protocol import Frame, Message, QueueOverflow, decode_frame, encode_frame, seq_diff, seq_next
 
 
 @dataclass(slots=True)
@@ -53,6 +54,7 @@ class ReliableUplink:
         self.next_seq = first_seq
         self.dropped = 0  # messages overwritten because the queue was full
         self.retransmissions = 0
+        self.on_overwrite: Callable[[int], None] | None = None  # told each overwritten message's seq
         self._queue: deque[_Entry] = deque()
         self._session_open = False
         self._timeout_s = retransmit_timeout_s
@@ -64,6 +66,12 @@ class ReliableUplink:
     def set_retransmit_timeout(self, seconds: float) -> None:
         self.retransmit_timeout_s = seconds
         self._timeout_s = seconds
+
+    def queued_messages(self) -> Iterator[Frame]:
+        """The messages queued, oldest first (a ``QUEUE_OVERFLOW`` marker is not one)."""
+        for entry in self._queue:
+            if not entry.overwritten:
+                yield decode_frame(entry.wire[1:-1])  # without its delimiters
 
     def take_seq(self) -> int:
         """Reserve a sequence number for a frame sent outside the queue (a beacon)."""
@@ -88,6 +96,8 @@ class ReliableUplink:
             head = self._queue.popleft()
         lost += 1
         self.dropped += 1
+        if self.on_overwrite is not None:
+            self.on_overwrite(head.seq)
         marker = Frame(self.device_id, head.seq, event_time_ms, QueueOverflow(lost))
         self._queue.appendleft(_Entry(head.seq, encode_frame(marker), overwritten=lost))
 

@@ -287,7 +287,7 @@ def add_run(commands: argparse._SubParsersAction) -> None:
                         "telemetry, so that a killed run can be resumed")
     saving.add_argument("--resume", type=Path, metavar="DIR",
                         help="go on from the checkpoint in DIR, given the same scenario, seed, supplier and "
-                        "policies (from the start if the run was killed before its first save)")
+                        "policies (from the start if the run was killed before its first span was saved)")
 
     def run(args: argparse.Namespace) -> int:
         from sim.calibration.published import load_calibration

@@ -35,6 +35,7 @@ import numpy as np
 
 from firmware_stubs.batch_codec import FrameBatch, decode_frames
 from firmware_stubs.protocol import (
+    SEQ_MODULUS,
     WIRE_FIX_DTYPE,
     Frame,
     MessageType,
@@ -50,11 +51,13 @@ from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Kind, Telemetr
 # How many set-aside items to keep for diagnosis (the counts in stats are exact).
 SET_ASIDE_KEEP = 64
 
-# What devices store and upload: each becomes a record. Anything else but a
-# device's ack (an RF beacon, meant for its base unit; a TIME_SYNC or CONFIG,
-# the centre's own commands echoed) is not for the centre.
-_STORED = frozenset((MessageType.BASE_UNIT_EVENT, MessageType.GPS_FIX_BATCH, MessageType.GPS_STATUS,
-                     MessageType.ALCOHOL_READING, MessageType.DEVICE_BOOT, MessageType.QUEUE_OVERFLOW))
+# What devices store and upload, each acked. Each becomes a record but a QUEUE_OVERFLOW, which
+# stands for the messages a device's full queue overwrote (acked past and counted). Anything
+# else but a device's ack (an RF beacon, meant for its base unit; a TIME_SYNC or CONFIG, the
+# centre's own commands echoed) is not for the centre.
+RECORDED = frozenset((MessageType.BASE_UNIT_EVENT, MessageType.GPS_FIX_BATCH, MessageType.GPS_STATUS,
+                      MessageType.ALCOHOL_READING, MessageType.DEVICE_BOOT))
+_STORED = RECORDED | {MessageType.QUEUE_OVERFLOW}
 _FOR_CENTRE = _STORED | {MessageType.ACK}
 _FOR_CENTRE_TYPES = np.array(sorted(_FOR_CENTRE), np.uint8)
 
@@ -105,6 +108,12 @@ class Receiver:
         self._boots: dict[int, int] = {}  # each device's newest count of starts (DEVICE_BOOT)
         self._subject_of = {device: case.subject for device, (case, _) in cases.device_of.items()}
         self._rejections_counted: dict[Hashable, Counter[Rejection]] = {}  # per link, of its decoder's tally
+
+    def fitted_new(self, device: int) -> None:
+        """``device`` was fitted new and numbers its stored messages from 0. Otherwise the first
+        frame heard starts its tracking wherever it stands, so a lost seq 0 with seq 1 through
+        is acked over and never resent; a centre that knows the device is new waits for 0."""
+        self._sequences.cover(device, SEQ_MODULUS - 1)
 
     def receive(self, link: Hashable, data: bytes, now: float) -> list[Telemetry]:
         """Records for the frames completed by ``data`` on ``link``, received at ``now`` (seconds).

@@ -81,6 +81,9 @@ class Checkpoint:
 
     def __init__(self, folder: Path, run: Mapping[str, str], resume: bool) -> None:
         self.path = folder / FILE_NAME
+        if resume and not self.path.is_file():  # a mistyped folder must not start a new run unnoticed
+            raise CheckpointError(f"no checkpoint in {folder}: a run killed before it saved one starts again "
+                                  f"with --checkpoint {folder}")
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -19,7 +19,7 @@ import numpy as np
 
 from firmware_stubs.protocol import StreamDecoder
 # What the centre makes a record of (private there; the other centre module is being changed meanwhile).
-from sim.centre.receiver import _STORED as STORED_TYPES
+from sim.centre.receiver import RECORDED
 from sim.links.base import Link
 from sim.proxy.accounting import Arrival
 from sim.proxy.faults import FaultLine, FaultLog, Faults
@@ -52,7 +52,7 @@ class Proxy:
         if to_centre:
             self.b.write(to_centre)
             self.arrivals += [Arrival(f.device_id, f.seq, f.event_time_ms)
-                              for f in self._centre_decoder.feed_raw(to_centre) if f.type in STORED_TYPES]
+                              for f in self._centre_decoder.feed_raw(to_centre) if f.type in RECORDED]
         to_device = self.lines[TO_DEVICE].take(now)
         if to_device:
             self.a.write(to_device)

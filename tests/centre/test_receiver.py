@@ -255,6 +255,18 @@ def test_the_first_frame_heard_starts_a_devices_tracking_where_it_stands() -> No
     assert [a for _, a in acks(receiver)] == [500, 501, 501]
 
 
+def test_a_device_fitted_new_waits_for_its_seq_0() -> None:
+    # Not told, the centre starts at the first frame it hears and acks over a lost seq 0.
+    told, untold = Receiver(CASES), Receiver(CASES)
+    told.fitted_new(UNIT)
+    feed_seqs(told, [1, 2])
+    feed_seqs(untold, [1, 2])
+    assert [a for _, a in acks(untold)] == [1, 2]
+    assert [a for _, a in acks(told)] == [65535, 65535]  # nothing yet: the device keeps seq 0 and resends it
+    feed_seqs(told, [0, 1, 2])
+    assert [a for _, a in acks(told)] == [0, 1, 2]
+
+
 def test_an_ordinary_wrap_is_not_a_restart() -> None:
     receiver = Receiver(CASES)
     records = feed_seqs(receiver, [65533, 65534, 65535, 0, 1])

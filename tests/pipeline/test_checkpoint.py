@@ -112,7 +112,9 @@ def test_a_run_killed_at_random_moments_and_resumed_ends_with_the_uninterrupted_
         before = spans_done(ck)
         if before >= total - 2:
             break
-        process = tagsim(["--out", str(out), "--resume", str(ck)], sleep=True)
+        # A run killed before it made its checkpoint file is started again, not resumed.
+        again = "--resume" if (ck / FILE_NAME).is_file() else "--checkpoint"
+        process = tagsim(["--out", str(out), again, str(ck)], sleep=True)
         waited = time.monotonic()
         while spans_done(ck) <= before and process.poll() is None:
             assert time.monotonic() - waited < STUCK_S, "the resumed run committed nothing"
@@ -186,6 +188,16 @@ def test_a_checkpoint_is_not_overwritten_by_a_new_run(saved: Path, tmp_path: Pat
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and f"--resume {saved} continues it" in err[0], err
     assert (saved / FILE_NAME).read_bytes() == before
+
+
+def test_resuming_where_there_is_no_checkpoint_is_refused_rather_than_starting_a_new_run(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for folder in (tmp_path / "mistyped", tmp_path):  # not there; there, with no checkpoint in it
+        assert main(["run", *SMALL, "--out", str(tmp_path / "out"), "--resume", str(folder)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()
+        assert err == [f"tagsim: error: no checkpoint in {folder}: a run killed before it saved one starts again "
+                       f"with --checkpoint {folder}"]
+    assert not (tmp_path / "mistyped").exists() and not (tmp_path / FILE_NAME).exists()
 
 
 @pytest.mark.parametrize(("keep", "says"), [(0.5, "is cut short at byte {cut}: its header says {whole} bytes"),

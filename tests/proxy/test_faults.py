@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from firmware_stubs.protocol import AlcoholReading, Frame, Rejection, StreamDecoder, encode_frame
+from firmware_stubs.protocol import AlcoholReading, Frame, QueueOverflow, Rejection, StreamDecoder, encode_frame
 from sim.proxy.faults import REORDER_HOLD_S, FaultLine, FaultLog, Faults
 from sim.proxy.proxy import TO_CENTRE, TO_DEVICE, Proxy
 
@@ -144,3 +144,16 @@ def test_one_directions_faults_do_not_depend_on_the_other_directions_traffic() -
         assert proxy.lines[TO_DEVICE].frames == len(acks)
         assert [a.seq for a in proxy.arrivals] == seqs(bytes(proxy.b.written))  # what reached the centre intact
     assert logs[0] == logs[1] and logs[0]
+
+
+def test_a_queue_overflow_marker_that_reaches_the_centre_is_no_arrival() -> None:
+    # It stands for messages the device overwrote: the account lists those as lost, and the
+    # marker itself is no record (protocol 1.1), so it must not count as an unexpected one.
+    wire = frames(3) + [encode_frame(Frame(7, 9, 1_700_000_000_100, QueueOverflow(2)))]
+    clock = iter(np.arange(0, 1000, 0.01).tolist())
+    proxy = Proxy(FakeLink("a", wire), FakeLink("b", []), Faults(), seed=1, log=FaultLog(io.StringIO(), {}),
+                  clock=lambda: next(clock))
+    for _ in range(20):
+        proxy.step()
+    assert seqs(bytes(proxy.b.written)) == [0, 1, 2, 9]  # carried to the centre
+    assert [a.seq for a in proxy.arrivals] == [0, 1, 2]
