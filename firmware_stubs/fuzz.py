@@ -26,7 +26,8 @@ from cobs import cobs
 
 from firmware_stubs.protocol import (
     CRC_SIZE, DELIMITER, HEADER, LAT_E7_MAX, LON_E7_MAX, MAX_ENCODED_SIZE, MESSAGE_CLASSES, PROTOCOL_MAJOR, Ack, AlcoholFlags, AlcoholReading, BaseEventCode,
-    BaseUnitEvent, Config, ConfigParam, Frame, GpsFixBatch, GpsFlags, GpsStatus, RfBeacon, TagFlags, TimeSync, UnitFlags,
+    BaseUnitEvent, Config, ConfigParam, DeviceBoot, Frame, GpsFixBatch, GpsFlags, GpsStatus, QueueOverflow, RfBeacon, TagFlags,
+    TimeSync, UnitFlags,
     encode_frame, make_wire_fixes,
 )
 
@@ -57,10 +58,14 @@ def good_frames(count: int, rng: np.random.Generator, devices: Sequence[int] = (
             return Ack(int(rng.integers(2**16)))
         if kind == 6:
             return TimeSync(int(rng.integers(2**62)))
+        if kind == 7:
+            return DeviceBoot(int(rng.integers(1, 2**32)))
+        if kind == 8:
+            return QueueOverflow(int(rng.integers(1, 2**32)))
         return Config({ConfigParam.STATUS_INTERVAL_MS: int(rng.integers(2**32))})
 
     return [encode_frame(Frame(int(devices[i % len(devices)]), i % 2**16, int(rng.integers(2**40)),
-                               message(int(rng.integers(8)))))
+                               message(int(rng.integers(10)))))
             for i in range(count)]
 
 
