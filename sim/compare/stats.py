@@ -32,7 +32,6 @@ class Interval:
     low: float
     high: float
     n: int
-    level: float = CONFIDENCE
 
     @property
     def half_width(self) -> float:
@@ -46,10 +45,10 @@ def t_interval(values: np.ndarray, level: float = CONFIDENCE) -> Interval | None
     if n < 2:
         return None
     if np.all(values == values[0]):  # exactly, not within float noise of the mean
-        return Interval(float(values[0]), float(values[0]), float(values[0]), n, level)
+        return Interval(float(values[0]), float(values[0]), float(values[0]), n)
     mean = float(values.mean())
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / math.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n, level)
+    return Interval(mean, mean - half, mean + half, n)
 
 
 def unpaired_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
@@ -67,29 +66,30 @@ def unpaired_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -
     return Interval(mean, mean - half, mean + half, n)
 
 
+def difference_interval(a: np.ndarray, b: np.ndarray, level: float = CONFIDENCE) -> Interval | None:
+    """The difference a - b of replications paired in step, with its interval at ``level``: the
+    paired t interval, unless every replication differs by exactly the same amount. A count on
+    a small world can do that by chance (one false alert more, three times, on worlds that
+    differ by dozens), and the paired interval then has no width, a certainty it cannot give;
+    the unpaired interval on the same runs, which needs no pairing, stands in. (Where each
+    supplier's own values do not vary either, as a median set by the upload interval, that
+    too has no width: the difference is the same on every world.) None for fewer than two."""
+    paired = t_interval(np.asarray(a, dtype=float) - np.asarray(b, dtype=float), level)
+    if paired is None or paired.half_width > 0 or paired.mean == 0:
+        return paired
+    return unpaired_interval(a, b, level)
+
+
 def bonferroni(comparisons: int, confidence: float = CONFIDENCE) -> float:
     """Each interval's level so that all ``comparisons`` hold together at ``confidence``."""
     return 1 - (1 - confidence) / max(comparisons, 1)
 
 
-def judgeable(difference: Interval | None) -> bool:
-    """Enough replications to judge ``difference`` by its interval. Below ``FEWEST_PAIRS``, no.
-    Equal non-zero differences (counts on small worlds: one false alert more, three times) give
-    an interval of no width, which claims a certainty the t interval cannot give; they are
-    judged only when that many agreeing signs are themselves significant at the interval's level
-    (the sign test: a chance of 2 x 0.5^n), otherwise the spread is not yet measured."""
-    if difference is None or difference.n < FEWEST_PAIRS:
-        return False
-    if difference.low == difference.high != 0.0:
-        return 2 * 0.5 ** difference.n <= 1 - difference.level
-    return True
-
-
 def verdict(difference: Interval | None, better: str) -> str:
     """A - B judged: "better" when the interval lies wholly on A's better side of zero (``better``
     is "lower" or "higher"), "worse" when wholly on the other, else no significant difference;
-    too few replications when it cannot be judged yet (``judgeable``)."""
-    if not judgeable(difference):
+    too few replications below ``FEWEST_PAIRS``."""
+    if difference is None or difference.n < FEWEST_PAIRS:
         return TOO_FEW
     if difference.low > 0:
         return BETTER if better == "higher" else WORSE
@@ -102,7 +102,7 @@ def precise_enough(difference: Interval | None, a_mean: float, b_mean: float, ta
     """The interval's half-width within ``target`` (a share) of the larger of the two means'
     sizes, on ``FEWEST_PAIRS`` replications or more; a difference between two zeros is as
     precise as it gets."""
-    if not judgeable(difference):
+    if difference is None or difference.n < FEWEST_PAIRS:
         return False
     # Below a billionth a value is float noise about zero (a wait of 1e-12 s), not a scale.
     return difference.half_width <= max(target * max(abs(a_mean), abs(b_mean)), 1e-9)

@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from sim.compare.observations import Observations
-from sim.compare.stats import CONFIDENCE, Interval, bonferroni, precise_enough, t_interval, unpaired_interval, verdict
+from sim.compare.stats import (CONFIDENCE, Interval, bonferroni, difference_interval, precise_enough, t_interval,
+                               unpaired_interval, verdict)
 
 
 def comparisons(observed: Observations) -> int:
@@ -35,7 +36,7 @@ def precise(observed: Observations, target: float) -> bool:
         if _never(observed, a.name, policy, metric.name) and _never(observed, b.name, policy, metric.name):
             continue
         x, y = paired(observed, a.name, b.name, policy, metric.name)
-        if not len(x) or not precise_enough(t_interval(x - y, level), float(x.mean()), float(y.mean()), target):
+        if not len(x) or not precise_enough(difference_interval(x, y, level), float(x.mean()), float(y.mean()), target):
             return False
     return True
 
@@ -53,7 +54,7 @@ def summarise(observed: Observations) -> dict[str, Any]:
     differences = []
     for a, b, policy, metric in _differences(observed):
         x, y = paired(observed, a.name, b.name, policy, metric.name)
-        diff = t_interval(x - y, level)
+        diff = difference_interval(x, y, level)
         unpaired = unpaired_interval(x, y, level)
         differences.append({
             "a": a.name, "b": b.name, "policy": policy, "metric": metric.name, "n": len(x),

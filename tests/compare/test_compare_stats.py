@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from sim.compare.stats import BETTER, SAME, TOO_FEW, WORSE, Interval, bonferroni, precise_enough, t_interval, unpaired_interval, verdict
+from sim.compare.stats import (BETTER, SAME, TOO_FEW, WORSE, Interval, bonferroni, difference_interval, precise_enough,
+                               t_interval, unpaired_interval, verdict)
 
 
 def test_the_t_interval_is_the_textbook_one() -> None:
@@ -51,15 +52,22 @@ def test_verdicts_follow_which_way_is_better() -> None:
     assert bonferroni(20) == pytest.approx(0.9975) and bonferroni(1) == pytest.approx(0.95)
 
 
-def test_equal_differences_are_judged_only_when_that_many_agreeing_signs_are_significant() -> None:
-    # One false alert more in each of three runs is a zero-width interval; a sign test on three
-    # (a chance of 1 in 4) cannot tell it from luck, six (1 in 32) can at 95% but not at 99.75%.
-    for n, level, judged in ((3, 0.95, TOO_FEW), (6, 0.95, WORSE), (6, bonferroni(20), TOO_FEW), (10, bonferroni(20), WORSE)):
-        same_each_time = t_interval(np.full(n, 25.0), level)
-        assert same_each_time is not None and same_each_time.half_width == 0.0
-        assert verdict(same_each_time, "lower") == judged, (n, level)
-        assert precise_enough(same_each_time, 50.0, 25.0, 0.05) == (judged == WORSE)
-    assert verdict(t_interval(np.zeros(3)), "lower") == SAME  # nothing differs: no difference
+def test_equal_differences_by_chance_are_judged_by_the_unpaired_interval() -> None:
+    # One false alert more in each of three runs, on worlds that differ by far more: the paired
+    # interval has no width; the unpaired one on the same runs stands in and finds nothing.
+    a, b = np.array([50.0, 125.0, 0.0]), np.array([25.0, 100.0, -25.0])
+    assert t_interval(a - b).half_width == 0.0
+    by_chance = difference_interval(a, b)
+    assert by_chance == unpaired_interval(a, b) and verdict(by_chance, "lower") == SAME
+    assert not precise_enough(by_chance, 58.3, 33.3, 0.05)
+    # Each supplier's own value the same on every world (a median set by the upload interval):
+    # the difference is that, with no width, and a verdict.
+    fixed = difference_interval(np.full(4, 1 / 3), np.full(4, 2.0))
+    assert (fixed.low, fixed.high) == (1 / 3 - 2.0, 1 / 3 - 2.0) and verdict(fixed, "lower") == BETTER
+    # Nothing differs: no difference; differences that vary: the paired interval itself.
+    assert verdict(difference_interval(a, a), "lower") == SAME
+    varied = np.array([1.0, 2.0, 4.0])
+    assert difference_interval(a, a - varied) == t_interval(varied)
 
 
 def test_precision_is_the_half_width_within_a_share_of_the_larger_mean() -> None:
