@@ -42,6 +42,8 @@ def imports_of(package: str) -> dict[str, set[str]]:
         # The people behind the alerts take alerts, verdicts and places; the world, its devices and
         # the run that made them are the caller's (sim.run).
         ("sim/operations", ("sim.world", "sim.pipeline", "sim.centre", "sim.links", "sim.run", "sim.cli", "firmware_stubs")),
+        # The fault proxy sits on a real line between a device and a centre: no simulated world, no SimPy.
+        ("sim/proxy", ("sim.world", "sim.pipeline", "sim.run", "simpy")),
     ],
 )
 def test_package_imports_nothing_forbidden(package: str, forbidden: tuple[str, ...]) -> None:
