@@ -32,12 +32,13 @@ from sim.proxy.endpoints import PtyLink
 from sim.proxy.faults import FaultLog, Faults, log_header
 from sim.proxy.proxy import Proxy
 
+from processes import first_line, stop_process
+
 FLEET = (("base-unit", 101), ("base-unit", 103), ("gps-tag", 201), ("gps-tag", 202),
          ("alcohol-tag", 301), ("alcohol-tag", 302))  # a base unit's own tag is id + 1, on its radio
 FAULTS = Faults(drop=0.1, corrupt=0.05, duplicate=0.05, reorder=0.05, cut_every_s=4.0, cut_for_s=1.0)
 RUN_S = 8.0  # under faults, producing: two cuts, 8 to 10 stored messages a device, acks and commands
 DRAIN_TIMEOUT_S = 90.0  # a busy machine and backed-off resends; a healthy run drains in seconds
-START_TIMEOUT_S = 60.0
 COMMAND_EVERY_S = 0.5
 
 # Fast: a stored message a second or so from every kind, resent 0.3 s after it goes unacked.
@@ -110,9 +111,9 @@ def test_a_fleet_through_a_faulty_link_loses_nothing_and_duplicates_nothing(tmp_
                 [sys.executable, "-m", "sim", "stub", kind, "--device-id", str(device), "--seed", str(device),
                  "--upload-log", str(tmp_path / f"{device}.jsonl")],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-            stack.callback(_stop, proc)
+            stack.callback(stop_process, proc)
             procs[device] = proc
-        paths = {device: _first_line(proc) for device, proc in procs.items()}
+        paths = {device: first_line(proc) for device, proc in procs.items()}
 
         proxies, centre_links, threads = {}, {}, []
         for _, device in FLEET:
@@ -142,7 +143,7 @@ def test_a_fleet_through_a_faulty_link_loses_nothing_and_duplicates_nothing(tmp_
         for thread in threads:
             thread.join(timeout=10)
         for proc in procs.values():
-            _stop(proc)
+            stop_process(proc)
         result = account(read_upload_logs(logs), centre.arrivals)
         through_proxy = account(read_upload_logs(logs), [a for p in proxies.values() for a in p.arrivals])
 
@@ -165,23 +166,3 @@ def test_a_fleet_through_a_faulty_link_loses_nothing_and_duplicates_nothing(tmp_
 
 def _why(logs: list[Path], centre: Centre) -> str:
     return "not drained in time:\n" + account(read_upload_logs(logs), centre.arrivals).report()
-
-
-def _first_line(proc: subprocess.Popen) -> str:
-    import select
-
-    ready, _, _ = select.select([proc.stdout], [], [], START_TIMEOUT_S)
-    if not ready:
-        proc.kill()
-        pytest.fail(f"stub printed no PTY path in {START_TIMEOUT_S} s: {proc.communicate()[1]!r}")
-    return proc.stdout.readline().strip()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-import select
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from sim.centre.receiver import Receiver
 from sim.cli import main
 from sim.detector.cases import CaseBook
 from sim.links import LinkError, SerialLink
+
+from processes import first_line, stop_process
 
 TIMEOUT_S = 60.0
 
@@ -50,13 +51,13 @@ def test_a_run_prints_the_faults_it_logged_and_accounts_for_the_devices_upload_l
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     proxy = None
     try:
-        device_port = _line(stub)
+        device_port = first_line(stub)
         proxy = subprocess.Popen([sys.executable, "-m", "sim", "proxy", device_port, "pty", "--drop", "0.3", "--duplicate",
                                   "0.2", "--seed", "3", "--duration", "4", "--log", str(faults), "--upload-log", str(upload)],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         receiver = Receiver(CaseBook([port_case("base-unit", 5, time.time())]))
         config = encode_frame(Frame(5, 1, 0, Config({ConfigParam.RETRANSMIT_TIMEOUT_MS: 300, ConfigParam.STATUS_INTERVAL_MS: 300})))
-        with SerialLink(_line(proxy)) as centre, suppress(LinkError):  # the proxy's PTY goes when it stops
+        with SerialLink(first_line(proxy)) as centre, suppress(LinkError):  # the proxy's PTY goes when it stops
             while proxy.poll() is None:  # the centre: acks what comes, and speeds the unit up
                 centre.write(config)
                 data = centre.read(0.1)
@@ -65,9 +66,8 @@ def test_a_run_prints_the_faults_it_logged_and_accounts_for_the_devices_upload_l
         out, err = proxy.communicate(timeout=TIMEOUT_S)
     finally:
         for proc in (stub, proxy):
-            if proc is not None and proc.poll() is None:
-                proc.terminate()
-                proc.communicate(timeout=TIMEOUT_S)
+            if proc is not None:
+                stop_process(proc)
     assert proxy.returncode == 0 and err == "", err
     summary = next(line for line in out.splitlines() if line.startswith("proxy: "))
     entries = [json.loads(line) for line in faults.read_text().splitlines()]
@@ -80,11 +80,3 @@ def test_a_run_prints_the_faults_it_logged_and_accounts_for_the_devices_upload_l
     assert 3 <= int(row[1]) <= logged  # installation and status checks; the unit stored on after the account
     assert int(row[2]) + int(row[3]) == int(row[1])  # each at the centre once, or lost
     assert len(re.findall(r"^lost: device 5 seq \d+ .*: missing$", out, re.M)) == int(row[3])
-
-
-def _line(proc: subprocess.Popen) -> str:
-    ready, _, _ = select.select([proc.stdout], [], [], TIMEOUT_S)
-    if not ready:
-        proc.kill()
-        pytest.fail(f"no line on stdout in {TIMEOUT_S} s: {proc.communicate()[1]!r}")
-    return proc.stdout.readline().strip()
