@@ -134,6 +134,9 @@ def add_listen(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--for", type=_positive_float, default=60.0, dest="duration_s", metavar="SECONDS",
                         help="how long to listen, wall seconds (default 60)")
     parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+    parser.add_argument("--fitted-new", action="store_true",
+                        help="the device was just fitted and numbers its messages from 0 (a stub always is): wait for "
+                        "its seq 0 rather than start at the first frame heard, so a lost seq 0 is resent, not acked over")
 
     def run(args: argparse.Namespace) -> int:
         from sim.centre.live import listen_on_port
@@ -146,7 +149,8 @@ def add_listen(commands: argparse._SubParsersAction) -> None:
         policies = _policies(args.policies)
         with ExitStack() as stack:
             port = stack.enter_context(serving(args.kind, args.device_id, seed=0)) if args.stub else args.port
-            heard = listen_on_port(port, args.kind, args.device_id, policies, args.duration_s, args.baud, on_update=show)
+            heard = listen_on_port(port, args.kind, args.device_id, policies, args.duration_s, args.baud, on_update=show,
+                                   fitted_new=args.stub or args.fitted_new)
         st = heard.stats
         print(f"listened {args.duration_s:g} s: {st.frames} frames, {len(heard.records)} records, {st.acks_sent} acks sent, "
               f"{st.rejected_total} rejected; alerts: "

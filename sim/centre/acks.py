@@ -23,6 +23,7 @@ and its overwritten messages are passed over when it says which
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 
 from firmware_stubs.protocol import SEQ_MODULUS, Ack, Frame, encode_frame, seq_diff
 
@@ -45,25 +46,35 @@ class _SeqTrack:
     restart_event_ms: int = -1  # the event time of the frame that showed the last restart
 
 
+class Seen(IntEnum):
+    """What a sequenced frame shows of its device's numbering."""
+
+    NEXT = 0  # in the run the device is numbering now (a duplicate, a gap or the next)
+    RESTART = 1  # the device numbers from 0 again (protocol 1.0's sign of a restart)
+    LATE_COPY = 2  # a copy from before the last restart, arriving after it: no record
+
+
 class AckTracker:
     """Every device's received sequence numbers, and the cumulative ack each is owed."""
 
     def __init__(self) -> None:
         self._tracks: dict[int, _SeqTrack] = {}
 
-    def received(self, device: int, seq: int, event_time_ms: int) -> bool:
-        """Track a sequenced frame from ``device``; True if it shows the device numbering from 0 again."""
+    def received(self, device: int, seq: int, event_time_ms: int) -> Seen:
+        """Track a sequenced frame from ``device``: what it shows of the device's numbering."""
         track = self._tracks.get(device)
         if track is None:
             # The first frame heard from a device starts its tracking wherever its
             # numbering stands: the centre may be newer than the device's queue.
             self._tracks[device] = _SeqTrack(seq, seq, event_time_ms)
-            return False
+            return Seen.NEXT
         ahead = seq_diff(seq, track.newest)
         if ahead > REBOOT_MARGIN and event_time_ms < track.restart_event_ms:
             # Far ahead of the new run, and from before the restart: a late copy of the old
             # run's (a resend, or a copy the link held back), never the next of this run.
-            return False
+            # Passed on, it would take the detector's duplicate window (started afresh at
+            # the restart) far ahead and make it drop the new run's frames as stale.
+            return Seen.LATE_COPY
         restarted = seq < REBOOT_MARGIN and ahead < -REBOOT_MARGIN and event_time_ms >= track.newest_event_ms
         if restarted:
             # Numbering begins again at 0: nothing is covered until 0 itself arrives,
@@ -75,7 +86,7 @@ class AckTracker:
             track.newest, track.newest_event_ms = seq, event_time_ms
         if seq_diff(seq, track.acked_upto) == 1:
             track.acked_upto = seq
-        return restarted
+        return Seen.RESTART if restarted else Seen.NEXT
 
     def overwritten(self, device: int, seq: int) -> int:
         """Take a ``QUEUE_OVERFLOW`` at ``seq`` from ``device``: every message up to it was either

@@ -49,11 +49,16 @@ class Listened:
 
 def listen(link: Link, cases: CaseBook, policies: Sequence[Policy], duration_s: float,
            clock: Callable[[], float] = time.time,
-           on_update: Callable[[str, AlertUpdate], None] | None = None) -> Listened:
+           on_update: Callable[[str, AlertUpdate], None] | None = None, fitted_new: bool = False) -> Listened:
     """Take in what arrives on ``link`` for ``duration_s`` seconds of ``clock``, acking it
     and judging it by every one of ``policies``; ``on_update`` hears each alert change as it
-    happens, with its policy's name. Raises ``LinkError`` if the line fails."""
+    happens, with its policy's name. ``fitted_new``: every device of ``cases`` was just fitted
+    and numbers from 0, so a lost seq 0 is waited for (``Receiver.fitted_new``). Raises
+    ``LinkError`` if the line fails."""
     receiver = Receiver(cases)
+    if fitted_new:
+        for device in cases.device_of:
+            receiver.fitted_new(device)
     start = clock()
     detectors = {p.name: Detector(p, cases, start=start) for p in policies}
     result = Listened(stats=receiver.stats)
@@ -90,7 +95,7 @@ def port_case(kind: str, device_id: int, installed_at: float, curfews: Sequence[
 
 def listen_on_port(port: str, kind: str, device_id: int, policies: Sequence[Policy], duration_s: float,
                    baud: int = 115200, curfews: Sequence[Curfew] = (),
-                   on_update: Callable[[str, AlertUpdate], None] | None = None) -> Listened:
+                   on_update: Callable[[str, AlertUpdate], None] | None = None, fitted_new: bool = False) -> Listened:
     """``tagsim listen``: the device of ``kind`` and ``device_id`` at ``port`` (a path or a
     pyserial URL), judged by ``policies`` for ``duration_s`` wall seconds.
 
@@ -99,4 +104,4 @@ def listen_on_port(port: str, kind: str, device_id: int, policies: Sequence[Poli
     """
     case = port_case(kind, device_id, time.time(), curfews)
     with SerialLink(port, baud) as link:
-        return listen(link, CaseBook([case]), policies, duration_s, on_update=on_update)
+        return listen(link, CaseBook([case]), policies, duration_s, on_update=on_update, fitted_new=fitted_new)

@@ -44,7 +44,7 @@ from firmware_stubs.protocol import (
     StreamDecoder,
     to_frame,
 )
-from sim.centre.acks import AckTracker
+from sim.centre.acks import AckTracker, Seen
 from sim.detector.cases import CaseBook
 from sim.detector.telemetry import BATCH_FIX_DTYPE, RECORD_DTYPE, Kind, Telemetry, from_batch
 
@@ -72,6 +72,7 @@ class ReceiverStats:
     unknown_device: int = 0  # frames from a device no case names
     reboots: int = 0  # restarts: announced (protocol 1.1) and seen in the numbering (1.0)
     overwritten: int = 0  # messages devices' full queues overwrote before the centre had them (1.1)
+    late_copies: int = 0  # copies from before a device's restart seen in its numbering, arriving after it
     rejected: Counter[Rejection] = field(default_factory=Counter)  # summed over every link's decoder
 
     @property
@@ -83,7 +84,7 @@ class SetAside(NamedTuple):
     """Something received that is not a record: where, why, and what (raw hex, or the frame)."""
 
     link: Hashable
-    reason: str  # a Rejection name in lower case, "not_for_centre" or "unknown_device"
+    reason: str  # a Rejection name in lower case, "not_for_centre", "unknown_device" or "late_copy"
     item: str | Frame
 
 
@@ -213,10 +214,23 @@ class Receiver:
         self.stats.device_acks += int((known & is_ack).sum())
         stored, subjects = for_centre[known & ~is_ack], subjects[known & ~is_ack]
 
-        # What is set aside, in turn: rejections, frames not for the centre, unknown devices.
+        device_list = devices[stored].tolist()
+        seqs, times = headers["seq"][stored], headers["event_time_ms"][stored]
+        if self.acks:
+            seen = []
+            for j, device, seq, time_ms in zip(stored.tolist(), device_list, seqs.tolist(), times.tolist(), strict=True):
+                seen.append(self._sequences.received(device, seq, time_ms))
+                self._ack(seg_links[j], device, nows[lo + j])
+        else:
+            seen = list(map(self._sequences.received, device_list, seqs.tolist(), times.tolist()))
+        seen_as = np.array(seen, np.int8)
+        late = seen_as == Seen.LATE_COPY
+        # What is set aside, in turn (as receive would): rejections, frames not for the centre,
+        # unknown devices, late copies from before a restart.
         aside = [(j, 0) for j in np.flatnonzero(~decoded).tolist()]
         aside += [(j, 1) for j in np.flatnonzero(decoded & ~np.isin(types, _FOR_CENTRE_TYPES)).tolist()]
         aside += [(j, 2) for j in for_centre[~known].tolist()]
+        aside += [(j, 3) for j in stored[late].tolist()]
         for j, why in sorted(aside):
             link = seg_links[j]
             if why == 0:
@@ -226,20 +240,14 @@ class Receiver:
             elif why == 1:
                 self.stats.not_for_centre += 1
                 self.set_aside.append(SetAside(link, "not_for_centre", to_frame(batch.raw_frame(lo + j))))
-            else:
+            elif why == 2:
                 self.stats.unknown_device += 1
                 self.set_aside.append(SetAside(link, "unknown_device", to_frame(batch.raw_frame(lo + j))))
+            else:
+                self._set_aside_late_copy(link, to_frame(batch.raw_frame(lo + j)))
+        stored, subjects, seqs, times, seen_as = (x[~late] for x in (stored, subjects, seqs, times, seen_as))
 
-        device_list = devices[stored].tolist()
-        seqs, times = headers["seq"][stored], headers["event_time_ms"][stored]
-        if self.acks:
-            restarted = []
-            for j, device, seq, time_ms in zip(stored.tolist(), device_list, seqs.tolist(), times.tolist(), strict=True):
-                restarted.append(self._sequences.received(device, seq, time_ms))
-                self._ack(seg_links[j], device, nows[lo + j])
-        else:
-            restarted = list(map(self._sequences.received, device_list, seqs.tolist(), times.tolist()))
-        reboot = np.array(restarted, bool)
+        reboot = seen_as == Seen.RESTART
         self.stats.reboots += int(reboot.sum())
 
         at = stored + lo
@@ -286,21 +294,33 @@ class Receiver:
             # Not a record: what it tells is that records are gone, which the count keeps.
             self.stats.overwritten += self._sequences.overwritten(frame.device_id, frame.seq)
         else:
-            if self._sequences.received(frame.device_id, frame.seq, frame.event_time_ms):
-                self.stats.reboots += 1
-                records.add(frame.device_id, subject, Kind.DEVICE_REBOOT, frame.event_time_ms, now, 0, 0, 0)
-            if frame.type is MessageType.DEVICE_BOOT:
-                self._count_boot(frame.device_id, frame.fields[0])
-            records.add_stored(frame, subject, now)
+            seen = self._sequences.received(frame.device_id, frame.seq, frame.event_time_ms)
+            if seen is Seen.LATE_COPY:
+                self._set_aside_late_copy(link, to_frame(frame))
+            else:
+                if seen is Seen.RESTART:
+                    self.stats.reboots += 1
+                    records.add(frame.device_id, subject, Kind.DEVICE_REBOOT, frame.event_time_ms, now, 0, 0, 0)
+                if frame.type is MessageType.DEVICE_BOOT:
+                    self._count_boot(frame.device_id, frame.fields[0])
+                records.add_stored(frame, subject, now)
         if self.acks:
             self._ack(link, frame.device_id, now)
 
+    def _set_aside_late_copy(self, link: Hashable, frame: Frame) -> None:
+        """A copy from before its device's restart, arriving after it (protocol 1.0's numbering):
+        acked, kept for diagnosis, never a record, which would take the detector's duplicate
+        window far ahead of the new run. If the centre never had the original, the event is
+        lost with it, and counted here."""
+        self.stats.late_copies += 1
+        self.set_aside.append(SetAside(link, "late_copy", frame))
+
     def _count_boot(self, device: int, boots: int) -> None:
-        """Count the restarts a device's count of starts shows since the last it told; a copy
-        of a ``DEVICE_BOOT`` already taken shows none."""
-        last = self._boots.get(device)
-        if last is None or boots > last:
-            self.stats.reboots += 1 if last is None else boots - last
+        """Count the restarts a device's count of starts shows since the last it told (since its
+        fitting, the first start, for the first heard); a copy already taken shows none."""
+        last = self._boots.get(device, 1)
+        if boots > last:
+            self.stats.reboots += boots - last
             self._boots[device] = boots
 
     def _ack(self, link: Hashable, device: int, now: float) -> None:

@@ -124,13 +124,19 @@ class Checkpoint:
             raise CheckpointError(f"checkpoint {self.path} is not a readable database: {exc}") from None
         if not spans_done:
             return None
-        return Saved(spans_done, {policy: pickle.loads(state) for policy, state in states})
+        try:
+            return Saved(spans_done, {policy: pickle.loads(state) for policy, state in states})
+        except (pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"checkpoint {self.path} holds a detector that cannot be read back: {exc}") from None
 
     def commit(self, spans_done: int, detectors: Mapping[str, Detector]) -> None:
         """In one transaction: every detector's state, the alerts each raised since the last
         commit, and that ``spans_done`` spans have been taken in."""
         db = self._db
-        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:  # another run holding the same checkpoint, a disk gone
+            raise CheckpointError(f"cannot save to the checkpoint {self.path}: {exc}") from None
         try:
             for name, detector in detectors.items():
                 db.execute("INSERT OR REPLACE INTO detector VALUES (?, ?)",
@@ -143,8 +149,11 @@ class Checkpoint:
                 time.sleep(float(sleep_s))
             db.execute("INSERT OR REPLACE INTO run VALUES ('spans done', ?)", (str(spans_done),))
             db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
+        except BaseException as exc:
+            if db.in_transaction:  # SQLite may have rolled back by itself (a full disk)
+                db.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise CheckpointError(f"cannot save to the checkpoint {self.path}: {exc}") from None
             raise
         self._committed = {name: len(d.alerts) for name, d in detectors.items()}
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from firmware_stubs.kinds import UnknownKind
+from firmware_stubs.protocol import Frame, GpsStatus, StreamDecoder, encode_frame
 from firmware_stubs.wiring import Assembly
 from sim.centre.live import listen, listen_on_port, port_case
 from sim.detector.alerts import AlertKind, AlertUpdate
@@ -67,3 +68,29 @@ def test_a_port_that_is_not_there_is_one_line_naming_it() -> None:
         listen_on_port("/dev/tagsim-no-such-port", "base-unit", UNIT, [load_policy("standard")], 1.0)
     message = str(caught.value)
     assert message == "cannot open /dev/tagsim-no-such-port: no such file or directory"
+
+
+class _Line:
+    """A line that delivers ``data`` at its first read, then nothing; keeps what is written."""
+
+    name = "line"
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.written = data, b""
+
+    def read(self, timeout: float) -> bytes:
+        data, self.data = self.data, b""
+        return data
+
+    def write(self, data: bytes) -> None:
+        self.written += data
+
+
+@pytest.mark.parametrize(("fitted_new", "acked"), [(False, [1]), (True, [65535])])
+def test_a_centre_told_the_device_is_new_does_not_ack_over_a_lost_seq_0(fitted_new: bool, acked: list[int]) -> None:
+    # Seq 0 lost on the way, seq 1 through: acking 1 would make the device drop 0 for good.
+    case = port_case("gps-tag", 7, 0.0)
+    line = _Line(encode_frame(Frame(7, 1, 1_700_000_000_000, GpsStatus(80))))
+    ticks = iter(range(100))
+    listen(line, CaseBook([case]), [load_policy("naive")], 3.0, clock=lambda: float(next(ticks)), fitted_new=fitted_new)
+    assert [f.message.seq for f in StreamDecoder().feed(line.written)] == acked

@@ -38,6 +38,7 @@ from firmware_stubs.protocol import (
 from firmware_stubs.wiring import Machine
 from receiver_cases import ALCOHOL, CASES, GPS, STRANGER, TAG, UNIT
 from sim.centre import REBOOT_MARGIN, Receiver
+from sim.detector.sequence import SequenceWindow
 from sim.detector.telemetry import (
     FIX_DTYPE,
     TAG_CASE_OPEN,
@@ -344,14 +345,24 @@ def test_a_restart_whose_seq_0_is_overtaken_acks_nothing_until_0_arrives() -> No
     assert receiver.stats.reboots == 1
 
 
-def test_a_late_copy_from_before_a_restart_seen_is_not_another_restart() -> None:
-    receiver = Receiver(CASES)
+def test_a_late_copy_from_before_a_restart_seen_is_not_another_restart_nor_a_record() -> None:
+    receiver, detector = Receiver(CASES), SequenceWindow()
     newest_ms = run_up(receiver, 200)
     restart = receiver.receive("a", wire(0, t_ms=newest_ms + 5000), 300.0)
     late = receiver.receive("a", wire(163), 301.0)  # the old run's, stamped before the restart
-    after = receiver.receive("a", wire(1, t_ms=newest_ms + 6000), 302.0)
-    assert [r.kind for r in restart + late + after] == [Kind.DEVICE_REBOOT] + [Kind.STATUS_CHECK] * 3
-    assert receiver.stats.reboots == 1 and [a for _, a in acks(receiver)] == [0, 0, 1]
+    after = receiver.receive("a", b"".join(wire(s, t_ms=newest_ms + 6000 + s) for s in range(1, 6)), 302.0)
+    assert [r.kind for r in restart + late + after] == [Kind.DEVICE_REBOOT, Kind.STATUS_CHECK] + [Kind.STATUS_CHECK] * 5
+    assert late == [] and receiver.stats.late_copies == 1 and receiver.set_aside[-1].reason == "late_copy"
+    assert receiver.stats.reboots == 1 and [a for _, a in acks(receiver)] == [0, 0, 1, 2, 3, 4, 5]
+    # The detector's duplicate window, started afresh at the restart, takes every frame of the
+    # new run: a record of the late copy would have taken it to 163 and made 1 to 5 stale.
+    admitted = []
+    for r in restart + late + after:
+        if r.kind is Kind.DEVICE_REBOOT:
+            detector.restart()
+        else:
+            admitted.append(detector.admit(r.seq))
+    assert admitted == [True] * 6
 
 
 # --- protocol 1.1: restarts said, overflows passed ----------------------------------------------
@@ -366,6 +377,10 @@ def test_a_device_boot_is_a_record_and_counts_the_restarts_its_count_shows() -> 
     assert receiver.stats.reboots == 1
     receiver.receive("a", wire(102, DeviceBoot(4), t_ms=newest_ms + 2000), 302.0)  # the third start's was lost
     assert receiver.stats.reboots == 3
+    fitted = Receiver(CASES)
+    fitted.receive("a", wire(0, DeviceBoot(1)), 1.0)  # the fitting's own start: no restart
+    fitted.receive("a", wire(1, DeviceBoot(3)), 2.0)  # the second start's overwritten: two restarts
+    assert fitted.stats.reboots == 2
     assert [a for _, a in acks(receiver)] == [101, 101, 102]  # numbering carried on: no guess made
 
 
@@ -512,7 +527,7 @@ SENT = st.tuples(
     st.sampled_from(["a", "b"]),  # link
     st.sampled_from([UNIT, GPS, ALCOHOL, STRANGER]),
     st.integers(0, 80),  # seq: low numbers far behind the newest look like restarts
-    st.integers(0, 10**6),  # event-time step, ms
+    st.integers(-10**6, 10**6),  # event-time step, ms: back too, for copies from before a restart
     BATCH_MESSAGES,
     st.sampled_from(["whole", "corrupt", "split"]),
 )

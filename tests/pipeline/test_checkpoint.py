@@ -226,3 +226,17 @@ def test_a_corrupt_checkpoint_is_one_line_naming_the_file(saved: Path, tmp_path:
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(ck / FILE_NAME) in err[0] and "not a readable database" in err[0], err
 
+
+
+def test_a_detector_that_cannot_be_read_back_is_one_line_naming_the_file(
+        saved: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # A whole database (its quick check passes) whose saved detector is not a pickle.
+    ck = tmp_path / "ck"
+    shutil.copytree(saved, ck)
+    db = sqlite3.connect(ck / FILE_NAME)
+    with db:
+        db.execute("UPDATE detector SET state = ?", (b"not a pickle",))
+    db.close()
+    assert main(["run", *SMALL, "--out", str(tmp_path / "out"), "--resume", str(ck)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"checkpoint {ck / FILE_NAME} holds a detector that cannot be read back" in err[0], err
