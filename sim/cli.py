@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from firmware_stubs.device import BROADCAST_ID
 from firmware_stubs.kinds import KINDS, UnknownKind
@@ -64,10 +64,7 @@ def add_stub(commands: argparse._SubParsersAction) -> None:
         with ExitStack() as stack:
             upload_log = None
             if args.upload_log is not None:
-                try:
-                    upload_log = UploadLogFile(stack.enter_context(args.upload_log.open("w", encoding="utf-8")))
-                except OSError as exc:
-                    raise CliError(f"cannot write the upload log {args.upload_log}: {exc.strerror.lower()}") from None
+                upload_log = UploadLogFile(_open_to_write(stack, args.upload_log, "upload log"))
             stats = serve_kind(args.kind, args.device_id, args.seed, upload_log)
         print(
             f"tagsim: stub {args.kind} stopped: {stats.bytes_in} bytes in,"
@@ -92,7 +89,7 @@ def add_harness(commands: argparse._SubParsersAction) -> None:
     )
     target.add_argument("--stub", choices=KINDS, help="serve this stub on a fresh PTY and test it there")
     parser.add_argument("--kind", choices=KINDS, help="the device's kind (default: learn it from its traffic)")
-    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+    _add_baud_argument(parser)
     parser.add_argument(
         "--interval", type=_positive_float, default=Timing.interval_s,
         help=f"the periodic interval pushed to the device, seconds (default {Timing.interval_s})",
@@ -133,7 +130,7 @@ def add_listen(commands: argparse._SubParsersAction) -> None:
     _add_policies_argument(parser)
     parser.add_argument("--for", type=_positive_float, default=60.0, dest="duration_s", metavar="SECONDS",
                         help="how long to listen, wall seconds (default 60)")
-    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+    _add_baud_argument(parser)
     parser.add_argument("--fitted-new", action="store_true",
                         help="the device was just fitted and numbers its messages from 0 (a stub always is): wait for "
                         "its seq 0 rather than start at the first frame heard, so a lost seq 0 is resent, not acked over")
@@ -185,7 +182,7 @@ def add_proxy(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--duration", type=_positive_float, metavar="S", help="stop after S seconds (default: at SIGINT or SIGTERM)")
     parser.add_argument("--upload-log", type=Path, metavar="PATH",
                         help="the device's upload log (tagsim stub --upload-log): account for every message in it")
-    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+    _add_baud_argument(parser)
 
     def run(args: argparse.Namespace) -> int:
         import signal
@@ -207,12 +204,7 @@ def add_proxy(commands: argparse._SubParsersAction) -> None:
         with ExitStack() as stack:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 stack.callback(signal.signal, sig, signal.signal(sig, lambda *_: stop.set()))
-            log_out = None
-            if args.log is not None:
-                try:
-                    log_out = stack.enter_context(args.log.open("w", encoding="utf-8"))
-                except OSError as exc:
-                    raise CliError(f"cannot write the log {args.log}: {exc.strerror.lower()}") from None
+            log_out = _open_to_write(stack, args.log, "log") if args.log is not None else None
             a = stack.enter_context(open_endpoint(args.port_a, args.baud))
             b = stack.enter_context(open_endpoint(args.port_b, args.baud))
             for link in (a, b):
@@ -522,6 +514,18 @@ def _add_scenario_arguments(parser: argparse.ArgumentParser, one_supplier: bool 
 def _add_policies_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--policy", action="append", dest="policies", metavar="NAME",
                         help="a detector policy by name or TOML file; repeat for several (default: reference and standard)")
+
+
+def _add_baud_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baud", type=_positive_int, default=115200, help="line speed for a real port (default 115200)")
+
+
+def _open_to_write(stack: ExitStack, path: Path, what: str) -> TextIO:
+    """``path`` opened for writing text, closed with ``stack``; one line naming it if it cannot be."""
+    try:
+        return stack.enter_context(path.open("w", encoding="utf-8"))
+    except OSError as exc:
+        raise CliError(f"cannot write the {what} {path}: {(exc.strerror or str(exc)).lower()}") from None
 
 
 def _add_workers_argument(parser: argparse.ArgumentParser) -> None:

@@ -59,14 +59,17 @@ def open_pty() -> tuple[int, str]:
 
 def set_unix_clock(machine: Machine, now: float) -> None:
     """Set the device's clock so that driver time ``now`` reads as the wall clock's Unix time."""
-    device = machine.device if isinstance(machine, Assembly) else machine
-    device.clock.set_to(now, round(time.time() * 1000))  # type: ignore[attr-defined]
+    _device_of(machine).clock.set_to(now, round(time.time() * 1000))  # type: ignore[attr-defined]
 
 
 def set_upload_log(machine: Machine, log: UploadLog) -> None:
     """Have the device tell ``log`` of every message it stores for upload, and every one it overwrites."""
-    device = machine.device if isinstance(machine, Assembly) else machine
-    device.attach_upload_log(log)  # type: ignore[attr-defined]
+    _device_of(machine).attach_upload_log(log)  # type: ignore[attr-defined]
+
+
+def _device_of(machine: Machine) -> Machine:
+    """The device itself: an assembly's (a base unit with its tag) is its base unit."""
+    return machine.device if isinstance(machine, Assembly) else machine
 
 
 def run_machine(

@@ -245,7 +245,8 @@ class Receiver:
                 self.set_aside.append(SetAside(link, "unknown_device", to_frame(batch.raw_frame(lo + j))))
             else:
                 self._set_aside_late_copy(link, to_frame(batch.raw_frame(lo + j)))
-        stored, subjects, seqs, times, seen_as = (x[~late] for x in (stored, subjects, seqs, times, seen_as))
+        if late.any():  # rare (protocol 1.0 restarts only): no copy of five arrays every batch
+            stored, subjects, seqs, times, seen_as = (x[~late] for x in (stored, subjects, seqs, times, seen_as))
 
         reboot = seen_as == Seen.RESTART
         self.stats.reboots += int(reboot.sum())

@@ -2,7 +2,7 @@
 
 Addresses (``tagsim proxy --help`` says the same):
 
-- ``tcp:HOST:PORT``: connect to a TCP server (stdlib sockets);
+- ``tcp:HOST:PORT``: connect to a TCP server (pyserial's ``socket://HOST:PORT``);
 - ``pty``: open a fresh PTY here and serve it; its path (``PtyLink.path``) is
   for the other program to open, as ``tagsim stub`` prints its own;
 - anything else: a serial port or PTY path, or a pyserial URL, opened by
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import select
-import socket
 from contextlib import ExitStack
 
 from sim.links import SerialLink
@@ -25,52 +24,18 @@ from sim.realtime import READ_CHUNK, pty_line
 
 PTY = "pty"
 TCP_PREFIX = "tcp:"
-# How long a TCP connection may take to be accepted before the address is reported as not answering.
-CONNECT_TIMEOUT_S = 5.0
 
 
 def open_endpoint(address: str, baud: int) -> Link:
     if address == PTY:
         return PtyLink()
     if address.startswith(TCP_PREFIX):
-        return TcpLink(address)
-    return SerialLink(address, baud)
-
-
-class TcpLink(ClosesOnExit):
-    """A TCP connection to ``tcp:HOST:PORT``."""
-
-    def __init__(self, address: str) -> None:
-        self.name = address
+        # pyserial's socket:// is a TCP client: a peer that closes is a failed read, as a port unplugged.
         host, sep, port = address.removeprefix(TCP_PREFIX).rpartition(":")
         if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
             raise LinkError(f"cannot open {address}: expected tcp:HOST:PORT")
-        try:
-            self._sock = socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S)
-        except OSError as exc:
-            raise LinkError(f"cannot open {address}: {(exc.strerror or str(exc)).lower()}") from None
-
-    def write(self, data: bytes) -> None:
-        try:
-            self._sock.settimeout(None)
-            self._sock.sendall(data)
-        except OSError as exc:
-            raise LinkError(f"cannot write {self.name}: {(exc.strerror or str(exc)).lower()}") from None
-
-    def read(self, timeout: float) -> bytes:
-        try:
-            self._sock.settimeout(timeout)
-            data = self._sock.recv(READ_CHUNK)
-        except TimeoutError:
-            return b""
-        except OSError as exc:
-            raise LinkError(f"cannot read {self.name}: {(exc.strerror or str(exc)).lower()}") from None
-        if not data:
-            raise LinkError(f"{self.name} closed the connection")
-        return data
-
-    def close(self) -> None:
-        self._sock.close()
+        return SerialLink(f"socket://{host}:{port}")
+    return SerialLink(address, baud)
 
 
 class PtyLink(ClosesOnExit):
